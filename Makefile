@@ -1,0 +1,43 @@
+# The two commands of the README: `make book` and `make test`. Both create .venv when it is missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+HTML := _build/html
+
+.PHONY: book test unit nbval lab notebooks benchmarks clean
+
+$(INSTALLED): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+## book: execute every chapter (cached) and build the HTML into _build/html, warnings as errors
+book: $(INSTALLED)
+	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
+	@echo "The book is at $(abspath $(HTML))/index.html"
+
+## test: the book build, then unit tests, nbval on every chapter and the checks of the built site
+test: book
+	$(PY) -m pytest tests chapters --nbval-lax -p no:cacheprovider
+
+## lab: open the chapters in JupyterLab with the package importable (installs JupyterLab once)
+lab: $(INSTALLED)
+	$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet jupyterlab
+	$(VENV)/bin/jupyter lab chapters
+
+## notebooks: re-execute the chapters in place (their outputs are nbval's reference)
+notebooks: $(INSTALLED)
+	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+
+## benchmarks: print the speed figures (not tests)
+benchmarks: $(INSTALLED)
+	$(PY) benchmarks/sweep.py
+
+clean:
+	rm -rf _build

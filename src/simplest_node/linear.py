@@ -1,0 +1,175 @@
+"""The simplest Neural ODE: dx/dt = a x, fitted to data from dx/dt = a* x.
+
+Initial states x0 ~ N(0, sigma^2); the model is compared with the data at one time ``t`` (the
+sampling interval). With the exact flow the model maps x0 to M(a) x0 with M(a) = e^{a t}; with a
+solver ``method`` and ``n_steps`` steps of size h = t / n_steps it maps x0 to M(a) = R(a h)^n_steps,
+where R is the method's stability polynomial (its one-step map for the linear field). The data
+always come from the exact flow, x(t) = e^{a* t} x0. Then
+
+    Loss(a)  = 1/2 E[(M(a) x0 - e^{a* t} x0)^2] = m2 / 2 (M(a) - e^{a* t})^2
+    Loss'(a) = m2 (M(a) - e^{a* t}) M'(a)
+    E[x_a(t)^2] = m2 M(a)^2
+
+with m2 = E[x0^2] = sigma^2, or the empirical mean of x0^2 over a finite batch: for this model a batch
+enters the loss only through its second moment.
+"""
+
+import numpy as np
+
+from . import _checks
+from .solvers import EXPLICIT_METHODS, integrate
+
+__all__ = ["STABILITY_POLYNOMIALS", "LinearProblem", "SampledLinearProblem"]
+
+# Coefficients c_k of R(z) = sum_k c_k z^k: one step of the method on dx/dt = a x maps x to R(a h) x.
+STABILITY_POLYNOMIALS = {
+    "euler": (1.0, 1.0),
+    "midpoint": (1.0, 1.0, 1 / 2),
+    "heun": (1.0, 1.0, 1 / 2),
+    "rk4": (1.0, 1.0, 1 / 2, 1 / 6, 1 / 24),
+}
+
+
+def _poly(coeffs, z):
+    """Evaluate sum_k coeffs[k] z^k by Horner's rule."""
+    out = np.zeros_like(z) + coeffs[-1]
+    for c in coeffs[-2::-1]:
+        out = out * z + c
+    return out
+
+
+class LinearProblem:
+    """The scalar linear Neural ODE with Gaussian initial states.
+
+    Parameters: ``a_star`` (true rate), ``t`` (sampling interval, > 0), ``sigma`` (std of x0, > 0),
+    ``method`` (None for the exact flow, else one of euler, midpoint, heun, rk4) and ``n_steps``
+    (solver steps over [0, t]; required with a method). Every method accepts an array ``a`` and
+    broadcasts; ``x0`` (optional) is a batch of initial states along the last axis that replaces
+    the expectation over N(0, sigma^2) by the batch mean.
+    """
+
+    def __init__(self, a_star=1.0, t=1.0, sigma=1.0, method=None, n_steps=None):
+        self.a_star = _checks.finite("a_star", a_star)
+        self.t = _checks.positive_finite("t", t)
+        self.sigma = _checks.positive_finite("sigma", sigma)
+        if method is None:
+            if n_steps is not None:
+                raise ValueError("n_steps is only used with a solver method; pass method=... too")
+        else:
+            _checks.choice("method", method, EXPLICIT_METHODS)
+            if n_steps is None:
+                raise ValueError(f"method={method!r} needs n_steps (an integer >= 1)")
+            n_steps = _checks.positive_int("n_steps", n_steps)
+        self.method = method
+        self.n_steps = n_steps
+
+    def __repr__(self):
+        extra = "" if self.method is None else f", method={self.method!r}, n_steps={self.n_steps}"
+        return f"{type(self).__name__}(a_star={self.a_star}, t={self.t}, sigma={self.sigma}{extra})"
+
+    # --- the model's map x0 -> x_a(t) = M(a) x0 ---------------------------------------------
+    def target(self):
+        """The data's factor e^{a* t}: the true system maps x0 to e^{a* t} x0."""
+        return np.exp(self.a_star * self.t)
+
+    def model_map(self, a):
+        """M(a): e^{a t} for the exact flow, R(a h)^n_steps for a solver."""
+        a = np.asarray(a, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.method is None:
+                return np.exp(a * self.t)
+            h = self.t / self.n_steps
+            return _poly(STABILITY_POLYNOMIALS[self.method], a * h) ** self.n_steps
+
+    def model_map_derivative(self, a):
+        """dM/da: t e^{a t} exactly, n R(a h)^(n-1) R'(a h) h for a solver."""
+        a = np.asarray(a, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.method is None:
+                return self.t * np.exp(a * self.t)
+            h, n = self.t / self.n_steps, self.n_steps
+            coeffs = STABILITY_POLYNOMIALS[self.method]
+            derivative = tuple(k * c for k, c in enumerate(coeffs))[1:]
+            return n * _poly(coeffs, a * h) ** (n - 1) * _poly(derivative, a * h) * h
+
+    def _m2(self, x0):
+        if x0 is None:
+            return self.sigma**2
+        x0 = np.asarray(x0, dtype=float)
+        if x0.ndim == 0 or x0.shape[-1] == 0:
+            raise ValueError("x0 must hold a non-empty batch of initial states along its last axis")
+        return np.mean(x0**2, axis=-1)
+
+    # --- the quantities the book studies -----------------------------------------------------
+    def loss(self, a, x0=None):
+        """1/2 E[(x_a(t) - x_{a*}(t))^2] = m2/2 (M(a) - e^{a* t})^2."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return 0.5 * self._m2(x0) * (self.model_map(a) - self.target()) ** 2
+
+    def grad(self, a, x0=None):
+        """The exact derivative of the loss of the model in use: m2 (M(a) - e^{a* t}) M'(a)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._m2(x0) * (self.model_map(a) - self.target()) * self.model_map_derivative(a)
+
+    def second_moment(self, a, x0=None):
+        """E[x_a(t)^2] = m2 M(a)^2, the model's terminal variance sigma_k^2(t)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._m2(x0) * self.model_map(a) ** 2
+
+    def grad_exact_flow(self, a):
+        """The closed-form gradient of the exact-flow loss, sigma^2 t e^{a t}(e^{a t} - e^{a* t})."""
+        a = np.asarray(a, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            growth = np.exp(a * self.t)
+            return self.sigma**2 * self.t * growth * (growth - self.target())
+
+    def grad_adjoint(self, a, n_steps, method=None):
+        """The continuous adjoint gradient, solved numerically backwards in time.
+
+        With lambda(t) = dLoss/dx(t) the adjoint solves d lambda/dt = -a lambda from
+        lambda(t) = x_a(t) - x_{a*}(t), and dLoss/da = int_0^t lambda(s) x(s) ds. The state x is
+        integrated backwards alongside from the forward pass's final state (that of the model in
+        use), all with ``n_steps`` steps of ``method`` (default: the problem's method, else rk4).
+        Everything is linear in x0, so the expectation is sigma^2 times the value for x0 = 1.
+        """
+        method = method if method is not None else (self.method or "rk4")
+        _checks.choice("method", method, EXPLICIT_METHODS)
+        n_steps = _checks.positive_int("n_steps", n_steps)
+        a = np.asarray(a, dtype=float)
+        x_final = self.model_map(a)
+
+        def backward(s, y):
+            # Reversed time s = t - time: signs of the forward and adjoint fields flip.
+            x, lam, _ = y
+            return np.stack([-a * x, a * lam, lam * x])
+
+        y0 = np.stack(np.broadcast_arrays(x_final, x_final - self.target(), np.zeros_like(x_final)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_end = integrate(backward, y0, self.t, n_steps, method=method)
+        return self.sigma**2 * y_end[2]
+
+    def sample_x0(self, size, rng):
+        """Draw initial states x0 ~ N(0, sigma^2) of shape ``size`` from the generator ``rng``."""
+        return rng.normal(0.0, self.sigma, size=size)
+
+
+class SampledLinearProblem(LinearProblem):
+    """The linear problem on a fixed finite batch of ``n_samples`` initial states (seeded).
+
+    ``loss``, ``grad`` and ``second_moment`` default to this batch (empirical means) instead of
+    the expectation; ``x0`` and ``x1`` hold the data pairs (x0, e^{a* t} x0).
+    """
+
+    def __init__(self, a_star=1.0, t=1.0, sigma=1.0, method=None, n_steps=None, n_samples=100, seed=0):
+        super().__init__(a_star, t, sigma, method, n_steps)
+        self.n_samples = _checks.positive_int("n_samples", n_samples)
+        self.seed = seed
+        self.x0 = self.sample_x0(self.n_samples, np.random.default_rng(seed))
+        self.x1 = self.target() * self.x0
+
+    def _m2(self, x0):
+        return super()._m2(self.x0 if x0 is None else x0)
+
+    def grad_adjoint(self, a, n_steps, method=None):
+        """As for the expectation, with sigma^2 replaced by the batch mean of x0^2."""
+        return super().grad_adjoint(a, n_steps, method) * (self._m2(None) / self.sigma**2)

@@ -1,0 +1,103 @@
+"""Optimizers for the scalar parameter a, each vectorized over a batch of parameters.
+
+An optimizer has ``init(a)`` returning its state and ``update(problem, a, state, k)`` returning
+the next iterate; ``k`` is the 1-based step count. Every operation is elementwise in ``a``, so
+training a vector of initializations equals training each one alone, to the bit.
+
+* ``GD(lr)``:            a <- a - lr Loss'(a)
+* ``SGD(lr, batch_size, seed)``: the same with Loss' estimated on a fresh minibatch of x0 each step
+  (one shared minibatch per step for every entry of a, drawn from a generator seeded by ``seed``)
+* ``Adam(lr, beta1, beta2, eps)``: as torch.optim.Adam defines it (bias-corrected moments,
+  eps added to the square root of the corrected second moment)
+* ``VarianceCorrected(lr)``: a <- a - lr Loss'(a) / (t^2 sigma_k^2(t)) with sigma_k^2(t) = E[x_a(t)^2]
+  the model's terminal second moment (Okamoto et al. 2025)
+"""
+
+import numpy as np
+
+from . import _checks
+
+__all__ = ["GD", "SGD", "Adam", "VarianceCorrected"]
+
+
+class GD:
+    """Plain gradient descent, a <- a - lr Loss'(a)."""
+
+    def __init__(self, lr):
+        self.lr = _checks.positive_finite("lr", lr)
+
+    def __repr__(self):
+        return f"GD(lr={self.lr})"
+
+    def init(self, a):
+        return {}
+
+    def update(self, problem, a, state, k):
+        return a - self.lr * problem.grad(a)
+
+
+class SGD:
+    """Minibatch SGD: Loss' estimated on ``batch_size`` fresh x0 ~ N(0, sigma^2) per step."""
+
+    def __init__(self, lr, batch_size, seed=0):
+        self.lr = _checks.positive_finite("lr", lr)
+        self.batch_size = _checks.positive_int("batch_size", batch_size)
+        self.seed = seed
+
+    def __repr__(self):
+        return f"SGD(lr={self.lr}, batch_size={self.batch_size}, seed={self.seed})"
+
+    def init(self, a):
+        return {"rng": np.random.default_rng(self.seed)}
+
+    def update(self, problem, a, state, k):
+        batch = problem.sample_x0(self.batch_size, state["rng"])
+        return a - self.lr * problem.grad(a, x0=batch)
+
+
+class Adam:
+    """Adam as in torch.optim.Adam (no weight decay, no amsgrad).
+
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+    a <- a - lr (m / (1 - b1^k)) / (sqrt(v / (1 - b2^k)) + eps).
+    """
+
+    def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr = _checks.positive_finite("lr", lr)
+        self.beta1 = _checks.unit_interval("beta1", beta1)
+        self.beta2 = _checks.unit_interval("beta2", beta2)
+        self.eps = _checks.positive_finite("eps", eps)
+
+    def __repr__(self):
+        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+
+    def init(self, a):
+        return {"m": np.zeros_like(a), "v": np.zeros_like(a)}
+
+    def update(self, problem, a, state, k):
+        g = problem.grad(a)
+        state["m"] = self.beta1 * state["m"] + (1 - self.beta1) * g
+        state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * g * g
+        m_hat = state["m"] / (1 - self.beta1**k)
+        v_hat = state["v"] / (1 - self.beta2**k)
+        return a - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+class VarianceCorrected:
+    """The variance-corrected rule a <- a - lr Loss'(a) / (t^2 E[x_a(t)^2]).
+
+    For the exact flow this is a <- a - (lr / t)(1 - e^{(a* - a) t}); the terminal second moment is
+    the problem's own (empirical on a sampled problem), so a* is never needed.
+    """
+
+    def __init__(self, lr):
+        self.lr = _checks.positive_finite("lr", lr)
+
+    def __repr__(self):
+        return f"VarianceCorrected(lr={self.lr})"
+
+    def init(self, a):
+        return {}
+
+    def update(self, problem, a, state, k):
+        return a - self.lr * problem.grad(a) / (problem.t**2 * problem.second_moment(a))

@@ -1,0 +1,52 @@
+"""Figure functions behind the book's interactive cells.
+
+Each is a pure function of its arguments that returns a matplotlib Figure, so the widgets in the
+chapters only wire sliders to it and the tests can call it without a kernel or a browser.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import _checks
+from .linear import LinearProblem
+
+__all__ = ["simplest_model_figure"]
+
+
+def simplest_model_figure(a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, seed=0):
+    """Chapter 1: trajectories of the model x' = a0 x against the data, and Loss(a) with a0 marked.
+
+    Left: ``n_paths`` initial states x0 ~ N(0, sigma^2) (seeded) flowed by the true rate a* and by
+    the model's rate a0 up to the sampling time t. Right: the expected loss over a in [-3, 3] with
+    the current a0 marked; the title reports Loss(a0).
+    """
+    a0 = _checks.finite("a0", a0)
+    problem = LinearProblem(a_star=a_star, t=t, sigma=sigma)
+    x0 = problem.sample_x0(n_paths, np.random.default_rng(seed))
+    times = np.linspace(0.0, problem.t, 101)
+
+    fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    with np.errstate(over="ignore", invalid="ignore"):
+        true_paths = np.exp(problem.a_star * times)[:, None] * x0
+        model_paths = np.exp(a0 * times)[:, None] * x0
+        ax_path.plot(times, true_paths, color="C0", lw=1.5)
+        ax_path.plot(times, model_paths, color="C3", lw=1.5, ls="--")
+        ax_path.plot([], [], color="C0", label=f"data: a* = {problem.a_star:g}")
+        ax_path.plot([], [], color="C3", ls="--", label=f"model: a = {a0:g}")
+        ax_path.axvline(problem.t, color="0.5", lw=0.8)
+        ax_path.set_xlabel("time $s$")
+        ax_path.set_ylabel("state $x(s)$")
+        ax_path.set_title(f"{n_paths} initial states, compared at $t = {problem.t:g}$")
+        ax_path.legend(loc="upper left", fontsize="small")
+
+        grid = np.linspace(-3.0, 3.0, 401)
+        ax_loss.semilogy(grid, problem.loss(grid), color="k")
+        loss_a0 = float(problem.loss(a0))
+        if np.isfinite(loss_a0) and loss_a0 > 0:
+            ax_loss.semilogy([a0], [loss_a0], "o", color="C3", label="current $a$")
+            ax_loss.legend(loc="lower right", fontsize="small")
+        ax_loss.axvline(problem.a_star, color="C0", lw=0.8, ls=":")
+        ax_loss.set_xlabel("parameter $a$")
+        ax_loss.set_ylabel(r"$\mathrm{Loss}(a)$ (log scale)")
+        ax_loss.set_title(f"Loss(a = {a0:g}) = {loss_a0:.3g}")
+    return fig

@@ -1,0 +1,139 @@
+"""Fixed-step one-step integrators and ``integrate``.
+
+Every method advances ``dx/dt = f(t, x)`` from ``x_n`` to ``x_{n+1}`` over a step ``h``:
+
+* ``euler``     x + h k1,                                  k1 = f(t, x)           (order 1)
+* ``midpoint``  x + h f(t + h/2, x + h/2 k1)               (explicit midpoint, order 2)
+* ``heun``      x + h/2 (k1 + f(t + h, x + h k1))          (explicit trapezoid, order 2)
+* ``rk4``       x + h/6 (k1 + 2 k2 + 2 k3 + k4)            (classical Runge-Kutta, order 4)
+
+The two symplectic methods are for separable Hamiltonian systems ``H(q, p) = T(p) + V(q)``.
+State convention: the last axis of ``x`` has even length ``2m``; ``x[..., :m]`` is the position ``q``
+and ``x[..., m:]`` the momentum ``p``, and ``f`` returns ``(dq/dt, dp/dt)`` in the same layout, with
+``dq/dt`` depending on ``p`` only and ``dp/dt`` on ``q`` only (they are explicit only then):
+
+* ``symplectic_euler``  p' = p + h dp/dt(q),   q' = q + h dq/dt(p')                  (order 1)
+* ``leapfrog``          Stormer-Verlet, kick-drift-kick:
+                        p_half = p + h/2 dp/dt(q),  q' = q + h dq/dt(p_half),
+                        p' = p_half + h/2 dp/dt(q')                                 (order 2)
+"""
+
+import numpy as np
+
+from . import _checks
+
+__all__ = ["METHODS", "EXPLICIT_METHODS", "SYMPLECTIC_METHODS", "ORDERS", "step", "integrate"]
+
+
+def _euler(f, t, x, h):
+    return x + h * f(t, x)
+
+
+def _midpoint(f, t, x, h):
+    k1 = f(t, x)
+    return x + h * f(t + h / 2, x + (h / 2) * k1)
+
+
+def _heun(f, t, x, h):
+    k1 = f(t, x)
+    k2 = f(t + h, x + h * k1)
+    return x + (h / 2) * (k1 + k2)
+
+
+def _rk4(f, t, x, h):
+    k1 = f(t, x)
+    k2 = f(t + h / 2, x + (h / 2) * k1)
+    k3 = f(t + h / 2, x + (h / 2) * k2)
+    k4 = f(t + h, x + h * k3)
+    return x + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def _split(x):
+    m = x.shape[-1] // 2
+    return x[..., :m], x[..., m:], m
+
+
+def _symplectic_euler(f, t, x, h):
+    q, p, m = _split(x)
+    p_new = p + h * f(t, x)[..., m:]
+    q_new = q + h * f(t, np.concatenate([q, p_new], axis=-1))[..., :m]
+    return np.concatenate([q_new, p_new], axis=-1)
+
+
+def _leapfrog(f, t, x, h):
+    q, p, m = _split(x)
+    p_half = p + (h / 2) * f(t, x)[..., m:]
+    q_new = q + h * f(t + h / 2, np.concatenate([q, p_half], axis=-1))[..., :m]
+    p_new = p_half + (h / 2) * f(t + h, np.concatenate([q_new, p_half], axis=-1))[..., m:]
+    return np.concatenate([q_new, p_new], axis=-1)
+
+
+_STEPS = {
+    "euler": _euler,
+    "midpoint": _midpoint,
+    "heun": _heun,
+    "rk4": _rk4,
+    "symplectic_euler": _symplectic_euler,
+    "leapfrog": _leapfrog,
+}
+EXPLICIT_METHODS = ("euler", "midpoint", "heun", "rk4")
+SYMPLECTIC_METHODS = ("symplectic_euler", "leapfrog")
+METHODS = EXPLICIT_METHODS + SYMPLECTIC_METHODS
+ORDERS = {"euler": 1, "midpoint": 2, "heun": 2, "rk4": 4, "symplectic_euler": 1, "leapfrog": 2}
+
+
+def _checked_field(f, x):
+    """Wrap ``f`` so that a return value of the wrong shape fails with a clear message."""
+
+    def field(t, y):
+        out = np.asarray(f(t, y))
+        if out.shape != y.shape:
+            raise ValueError(
+                f"f returned an array of shape {out.shape} for a state of shape {y.shape}; "
+                "f(t, x) must return dx/dt with the same shape as x"
+            )
+        return out
+
+    return field
+
+
+def step(f, t, x, h, method="rk4"):
+    """One step of ``method`` of size ``h`` from ``(t, x)``; returns ``x_{n+1}``."""
+    _checks.choice("method", method, METHODS)
+    x = np.asarray(x, dtype=float)
+    if method in SYMPLECTIC_METHODS and (x.ndim == 0 or x.shape[-1] % 2):
+        raise ValueError(
+            f"method {method!r} needs a state whose last axis holds (q, p) and has even length; "
+            f"got shape {x.shape}"
+        )
+    return _STEPS[method](_checked_field(f, x), t, x, h)
+
+
+def integrate(f, x0, t1, n_steps, method="rk4", t0=0.0, return_path=False):
+    """Integrate ``dx/dt = f(t, x)`` from ``x(t0) = x0`` to ``t1`` with ``n_steps`` equal steps.
+
+    ``x0`` may have any shape (a batch of states is integrated at once). Returns ``x(t1)``, or with
+    ``return_path=True`` the array of shape ``(n_steps + 1, *x0.shape)`` holding ``x`` at
+    ``t0 + k h``, ``h = (t1 - t0) / n_steps``.
+    """
+    _checks.choice("method", method, METHODS)
+    n_steps = _checks.positive_int("n_steps", n_steps)
+    t0 = _checks.finite("t0", t0)
+    t1 = _checks.finite("t1", t1)
+    if not t1 > t0:
+        raise ValueError(f"t1 must be a finite number > t0 = {t0!r}, got {t1!r}")
+    x = np.asarray(x0, dtype=float)
+    if method in SYMPLECTIC_METHODS and (x.ndim == 0 or x.shape[-1] % 2):
+        raise ValueError(
+            f"method {method!r} needs x0 whose last axis holds (q, p) and has even length; "
+            f"got shape {x.shape}"
+        )
+    field = _checked_field(f, x)
+    one_step = _STEPS[method]
+    h = (t1 - t0) / n_steps
+    path = [x] if return_path else None
+    for k in range(n_steps):
+        x = one_step(field, t0 + k * h, x, h)
+        if return_path:
+            path.append(x)
+    return np.stack(path) if return_path else x

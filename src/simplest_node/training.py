@@ -1,0 +1,65 @@
+"""``train``: run an optimizer from a whole vector of initializations at once."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks
+
+__all__ = ["History", "train"]
+
+
+@dataclass
+class History:
+    """What training did. ``a`` and ``loss`` have shape (n_iter + 1, len(a0)), row k after k steps.
+
+    ``diverged_at[j]`` is the first iteration whose loss or parameter for entry j was not finite
+    (-1 if never); from there on that entry is frozen: ``a`` keeps the value that diverged and
+    ``loss`` is inf.
+    """
+
+    a: np.ndarray
+    loss: np.ndarray
+    diverged_at: np.ndarray
+
+    @property
+    def diverged(self):
+        """Boolean mask of the entries that diverged."""
+        return self.diverged_at >= 0
+
+    def converged_at(self, tol):
+        """First iteration with loss < ``tol`` for each entry, -1 where that never happens."""
+        below = self.loss < tol
+        return np.where(below.any(axis=0), below.argmax(axis=0), -1)
+
+
+def train(problem, optimizer, a0, n_iter):
+    """Train every entry of the 1-D array ``a0`` for ``n_iter`` steps of ``optimizer`` on ``problem``.
+
+    One array operation per iteration updates all entries; an entry whose loss or parameter stops
+    being finite is frozen and reported in ``History.diverged_at``; no overflow warnings escape.
+    """
+    a = _checks.finite_array("a0", a0)
+    if a.ndim > 1:
+        raise ValueError(f"a0 must be a scalar or a 1-D array, got shape {a.shape}")
+    a = np.atleast_1d(a).copy()
+    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+
+    params = np.empty((n_iter + 1, a.size))
+    losses = np.empty((n_iter + 1, a.size))
+    diverged_at = np.full(a.size, -1)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        state = optimizer.init(a)
+        params[0], losses[0] = a, problem.loss(a)
+        active = np.isfinite(losses[0])
+        diverged_at[~active] = 0
+        for k in range(1, n_iter + 1):
+            proposal = optimizer.update(problem, a, state, k)
+            a = np.where(active, proposal, a)
+            loss = np.where(active, problem.loss(a), np.inf)
+            newly = active & ~(np.isfinite(loss) & np.isfinite(a))
+            diverged_at[newly] = k
+            active &= ~newly
+            loss[~active] = np.inf
+            params[k], losses[k] = a, loss
+    return History(a=params, loss=losses, diverged_at=diverged_at)

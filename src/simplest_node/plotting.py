@@ -10,7 +10,7 @@ import numpy as np
 from . import _checks
 from .linear import LinearProblem
 
-__all__ = ["simplest_model_figure"]
+__all__ = ["simplest_model_figure", "draw_simplest_model"]
 
 
 def simplest_model_figure(a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, seed=0):
@@ -20,12 +20,19 @@ def simplest_model_figure(a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, seed=
     the model's rate a0 up to the sampling time t. Right: the expected loss over a in [-3, 3] with
     the current a0 marked; the title reports Loss(a0).
     """
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    draw_simplest_model(axes, a0, t, sigma, a_star, n_paths, seed)
+    return fig
+
+
+def draw_simplest_model(axes, a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, seed=0):
+    """Draw the two panels of ``simplest_model_figure`` on the pair of Axes ``axes``."""
     a0 = _checks.finite("a0", a0)
     problem = LinearProblem(a_star=a_star, t=t, sigma=sigma)
+    n_paths = _checks.positive_int("n_paths", n_paths)
     x0 = problem.sample_x0(n_paths, np.random.default_rng(seed))
     times = np.linspace(0.0, problem.t, 101)
-
-    fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    ax_path, ax_loss = axes
     with np.errstate(over="ignore", invalid="ignore"):
         true_paths = np.exp(problem.a_star * times)[:, None] * x0
         model_paths = np.exp(a0 * times)[:, None] * x0
@@ -49,4 +56,3 @@ def simplest_model_figure(a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, seed=
         ax_loss.set_xlabel("parameter $a$")
         ax_loss.set_ylabel(r"$\mathrm{Loss}(a)$ (log scale)")
         ax_loss.set_title(f"Loss(a = {a0:g}) = {loss_a0:.3g}")
-    return fig

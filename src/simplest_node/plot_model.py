@@ -1,4 +1,4 @@
-"""Figure functions behind the book's interactive cells.
+"""Chapter 1 figures: the model against the data, and its loss.
 
 Each is a pure function of its arguments that returns a matplotlib Figure, so the widgets in the
 chapters only wire sliders to it and the tests can call it without a kernel or a browser.

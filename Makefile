@@ -2,7 +2,6 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 PYTHON ?= python3
 VENV ?= .venv

@@ -6,14 +6,15 @@ Public names (chapters and tests rely on them; keep them stable):
 * linear:     ``LinearProblem``, ``SampledLinearProblem``, ``STABILITY_POLYNOMIALS``
 * optimizers: ``GD``, ``SGD``, ``Adam``, ``VarianceCorrected``
 * training:   ``train``, ``History``
-* plot_model: ``simplest_model_figure``, ``draw_simplest_model``
+* plot_model: ``simplest_model_figure``, ``draw_simplest_model``,
+  ``SIMPLEST_MODEL_SLIDERS``
 * animation:  ``scrubber``
 """
 
 from .animation import scrubber
 from .linear import STABILITY_POLYNOMIALS, LinearProblem, SampledLinearProblem
 from .optimizers import GD, SGD, Adam, VarianceCorrected
-from .plot_model import draw_simplest_model, simplest_model_figure
+from .plot_model import SIMPLEST_MODEL_SLIDERS, draw_simplest_model, simplest_model_figure
 from .solvers import EXPLICIT_METHODS, METHODS, ORDERS, SYMPLECTIC_METHODS, integrate, step
 from .training import History, train
 
@@ -35,6 +36,7 @@ __all__ = [
     "History",
     "simplest_model_figure",
     "draw_simplest_model",
+    "SIMPLEST_MODEL_SLIDERS",
     "scrubber",
 ]
 

@@ -10,7 +10,14 @@ import numpy as np
 from . import _checks
 from .linear import LinearProblem
 
-__all__ = ["simplest_model_figure", "draw_simplest_model"]
+__all__ = ["SIMPLEST_MODEL_SLIDERS", "simplest_model_figure", "draw_simplest_model"]
+
+# The chapter's sliders: name -> (min, max, step, default). Tests draw random settings from these.
+SIMPLEST_MODEL_SLIDERS = {
+    "a0": (-3.0, 3.0, 0.1, 0.0),
+    "t": (0.1, 3.0, 0.1, 1.0),
+    "sigma": (0.1, 3.0, 0.1, 1.0),
+}
 
 
 def simplest_model_figure(a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, seed=0):

@@ -9,6 +9,15 @@ Public names (chapters and tests rely on them; keep them stable):
 * plot_model: ``simplest_model_figure``, ``draw_simplest_model``,
   ``SIMPLEST_MODEL_SLIDERS``
 * animation:  ``scrubber``
+* landscape:  ``growth_ratio``, ``landmark``, ``concavity_threshold``, ``plateau_edge``, ``wall_edge``,
+  ``curvature``, ``classify``, ``gradient_identity_gap``, ``gradient_vs_t``, ``steepest_t``
+* gradients:  ``BUTCHER_TABLEAUX``, ``closed_form_gradient``, ``backprop_gradient``,
+  ``adjoint_gradient``, ``ErrorTable``, ``gradient_error_table``, ``observed_orders``,
+  ``discrete_optimum``, ``descend``, ``CostTable``, ``gradient_cost``
+* plot_landscape: ``LANDSCAPE_SLIDERS``, ``landscape_overview_figure``, ``gradient_vs_t_figure``,
+  ``landscape_figure``, ``draw_landscape``
+* plot_gradients: ``GRADIENT_SLIDERS``, ``gradient_error_figure``, ``gradient_cost_figure``,
+  ``gradients_figure``, ``draw_gradients``
 """
 
 from .animation import scrubber
@@ -17,6 +26,45 @@ from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_model import SIMPLEST_MODEL_SLIDERS, draw_simplest_model, simplest_model_figure
 from .solvers import EXPLICIT_METHODS, METHODS, ORDERS, SYMPLECTIC_METHODS, integrate, step
 from .training import History, train
+from .landscape import (
+    classify,
+    concavity_threshold,
+    curvature,
+    gradient_identity_gap,
+    gradient_vs_t,
+    growth_ratio,
+    landmark,
+    plateau_edge,
+    steepest_t,
+    wall_edge,
+)
+from .gradients import (
+    BUTCHER_TABLEAUX,
+    CostTable,
+    ErrorTable,
+    adjoint_gradient,
+    backprop_gradient,
+    closed_form_gradient,
+    descend,
+    discrete_optimum,
+    gradient_cost,
+    gradient_error_table,
+    observed_orders,
+)
+from .plot_landscape import (
+    LANDSCAPE_SLIDERS,
+    draw_landscape,
+    gradient_vs_t_figure,
+    landscape_figure,
+    landscape_overview_figure,
+)
+from .plot_gradients import (
+    GRADIENT_SLIDERS,
+    draw_gradients,
+    gradient_cost_figure,
+    gradient_error_figure,
+    gradients_figure,
+)
 
 __all__ = [
     "integrate",
@@ -38,6 +86,37 @@ __all__ = [
     "draw_simplest_model",
     "SIMPLEST_MODEL_SLIDERS",
     "scrubber",
+    "growth_ratio",
+    "landmark",
+    "concavity_threshold",
+    "plateau_edge",
+    "wall_edge",
+    "curvature",
+    "classify",
+    "gradient_identity_gap",
+    "gradient_vs_t",
+    "steepest_t",
+    "BUTCHER_TABLEAUX",
+    "closed_form_gradient",
+    "backprop_gradient",
+    "adjoint_gradient",
+    "ErrorTable",
+    "gradient_error_table",
+    "observed_orders",
+    "discrete_optimum",
+    "descend",
+    "CostTable",
+    "gradient_cost",
+    "LANDSCAPE_SLIDERS",
+    "landscape_overview_figure",
+    "gradient_vs_t_figure",
+    "landscape_figure",
+    "draw_landscape",
+    "GRADIENT_SLIDERS",
+    "gradient_error_figure",
+    "gradient_cost_figure",
+    "gradients_figure",
+    "draw_gradients",
 ]
 
 __version__ = "0.1.0"

@@ -1,0 +1,358 @@
+"""Three ways to differentiate the loss of dx/dt = a x through an ODE solve.
+
+The loss compares the model's state at time t with the data, Loss(a) = 1/2 E[(x_a(t) - e^{a* t} x0)^2].
+
+1. ``closed_form_gradient``: the exact flow x_a(t) = e^{a t} x0 gives
+   Loss'(a) = sigma^2 t e^{a t} (e^{a t} - e^{a* t}).
+
+2. ``backprop_gradient``: "discretize, then differentiate". The model's prediction is the output
+   x_n of ``n_steps`` steps of an explicit Runge-Kutta method (Butcher tableau A, b, step h = t/n)
+   on f(x, a) = a x:  X_i = x_k + h sum_{j<i} A_ij K_j,  K_i = f(X_i, a),  x_{k+1} = x_k + h sum_i b_i K_i.
+   The forward pass stores every stage state X_i of every step (the "tape"); the reverse pass starts
+   from xbar_n = dLoss/dx_n = x_n - e^{a* t} x0 and applies the transposed one-step Jacobians stage by
+   stage, last step first:
+       Kbar_i = h b_i xbar_{k+1} + h sum_{j>i} A_ji Xbar_j,   Xbar_i = (df/dx) Kbar_i = a Kbar_i,
+       abar  += (df/da) Kbar_i = X_i Kbar_i,                  xbar_k = xbar_{k+1} + sum_i Xbar_i.
+   The result is the exact derivative of the discrete loss (what automatic differentiation through
+   the solver returns), equal to ``LinearProblem(method=..., n_steps=...).grad`` up to rounding.
+
+3. ``adjoint_gradient``: "differentiate, then discretize" (Chen et al. 2018). With
+   lambda(s) = dLoss/dx(s), the continuous adjoint solves d lambda/ds = -a lambda backwards from
+   lambda(t) = x_n - e^{a* t} x0, and Loss'(a) = int_0^t lambda(s) x(s) ds. The state x is
+   integrated backwards too (from the forward pass's final state x_n), all three with the same
+   solver and step: memory does not grow with n_steps, but the result is an O(h^p) approximation of
+   the exact-flow gradient, not the derivative of the discrete loss.
+
+Expectations over x0 ~ N(0, sigma^2): every quantity is linear in x0 and the loss quadratic, so the
+expected gradient is sigma^2 times the gradient for x0 = 1. A batch ``x0`` (along the last axis)
+replaces the expectation by the batch mean.
+"""
+
+import time
+import tracemalloc
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks
+from .linear import STABILITY_POLYNOMIALS, LinearProblem, _poly
+
+__all__ = [
+    "BUTCHER_TABLEAUX",
+    "closed_form_gradient",
+    "backprop_gradient",
+    "adjoint_gradient",
+    "ErrorTable",
+    "gradient_error_table",
+    "observed_orders",
+    "discrete_optimum",
+    "descend",
+    "CostTable",
+    "gradient_cost",
+]
+
+# Explicit Runge-Kutta methods as (A, b): the same methods as ``solvers``, written as tableaux.
+BUTCHER_TABLEAUX = {
+    "euler": (np.array([[0.0]]), np.array([1.0])),
+    "midpoint": (np.array([[0.0, 0.0], [0.5, 0.0]]), np.array([0.0, 1.0])),
+    "heun": (np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([0.5, 0.5])),
+    "rk4": (
+        np.array([[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1.0, 0]], dtype=float),
+        np.array([1, 2, 2, 1], dtype=float) / 6,
+    ),
+}
+
+
+def _setup(problem, a, method, n_steps, x0):
+    if not isinstance(problem, LinearProblem):
+        raise TypeError(f"problem must be a LinearProblem, got {type(problem).__name__}")
+    _checks.choice("method", method, BUTCHER_TABLEAUX)
+    n_steps = _checks.positive_int("n_steps", n_steps)
+    a = _checks.finite_array("a", a)
+    if x0 is None:
+        x0, weight = np.ones(1), problem.sigma**2
+    else:
+        x0 = _checks.finite_array("x0", x0)
+        if x0.ndim != 1:
+            raise ValueError(f"x0 must be a 1-D batch of initial states, got shape {x0.shape}")
+        weight = 1.0 / x0.size
+    # Parameters along the leading axes, initial states along the last one.
+    return a[..., None], x0, weight, n_steps, problem.t / n_steps
+
+
+def closed_form_gradient(problem, a):
+    """Loss'(a) = sigma^2 t e^{a t}(e^{a t} - e^{a* t}), the exact flow's gradient (array like a)."""
+    if not isinstance(problem, LinearProblem):
+        raise TypeError(f"problem must be a LinearProblem, got {type(problem).__name__}")
+    return problem.grad_exact_flow(_checks.finite_array("a", a))
+
+
+def _forward(a, x0, h, n_steps, A, b, tape):
+    """n_steps RK steps of x' = a x; appends each step's stage states to ``tape`` if it is a list."""
+    x = np.broadcast_to(x0, np.broadcast_shapes(a.shape, x0.shape)).copy()
+    s = len(b)
+    for _ in range(n_steps):
+        stages = np.empty((s,) + x.shape)
+        slopes = np.empty_like(stages)
+        for i in range(s):
+            stages[i] = x + h * np.tensordot(A[i, :i], slopes[:i], axes=1) if i else x
+            slopes[i] = a * stages[i]
+        x = x + h * np.tensordot(b, slopes, axes=1)
+        if tape is not None:
+            tape.append(stages)
+    return x
+
+
+def _reverse(a, x_bar, h, A, b, tape):
+    """Walk the tape backwards applying transposed one-step Jacobians; returns dLoss/da per entry."""
+    a_bar = np.zeros_like(x_bar)
+    s = len(b)
+    while tape:
+        stages = tape.pop()  # release each step's memory as soon as it has been used
+        stage_bar = np.zeros_like(stages)
+        for i in range(s - 1, -1, -1):
+            slope_bar = h * b[i] * x_bar + h * np.tensordot(A[i + 1 :, i], stage_bar[i + 1 :], axes=1)
+            stage_bar[i] = a * slope_bar
+            a_bar += stages[i] * slope_bar
+        x_bar = x_bar + stage_bar.sum(axis=0)
+    return a_bar
+
+
+def backprop_gradient(problem, a, method="rk4", n_steps=10, x0=None, return_tape_size=False):
+    """Exact derivative of the discrete loss, by reverse-mode differentiation through the solver.
+
+    ``a``: array of rates (any shape); the result has the same shape. ``x0``: optional 1-D batch of
+    initial states (default: the expectation over N(0, sigma^2)). With ``return_tape_size=True``
+    also returns the number of floats the forward pass stored for the reverse pass
+    (n_steps * stages * len(a) * len(x0)): memory that grows linearly with n_steps.
+    """
+    a, x0, weight, n_steps, h = _setup(problem, a, method, n_steps, x0)
+    A, b = BUTCHER_TABLEAUX[method]
+    tape = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        x_n = _forward(a, x0, h, n_steps, A, b, tape)
+        tape_size = sum(stages.size for stages in tape)
+        x_bar = x_n - problem.target() * x0  # dLoss/dx_n for one sample
+        grad = weight * _reverse(a, x_bar, h, A, b, tape).sum(axis=-1)
+    return (grad, tape_size) if return_tape_size else grad
+
+
+def _rk_step(field, y, h, A, b):
+    slopes = []
+    for i in range(len(b)):
+        stage = y + h * sum(A[i, j] * slopes[j] for j in range(i)) if i else y
+        slopes.append(field(stage))
+    return y + h * sum(bi * k for bi, k in zip(b, slopes))
+
+
+def adjoint_gradient(problem, a, method="rk4", n_steps=10, x0=None, return_state_size=False):
+    """The continuous adjoint gradient, integrated backwards with the same solver and step.
+
+    Forward: x_n from n_steps of ``method`` (nothing stored). Backward, in reversed time r = t - s,
+    the augmented state y = (x, lambda, g) solves dx/dr = -a x, dlambda/dr = a lambda,
+    dg/dr = lambda x from (x_n, x_n - e^{a* t} x0, 0); Loss'(a) is approximated by g at r = t.
+    With ``return_state_size=True`` also returns the floats carried between steps: 3 per entry
+    (x, lambda, g), independent of n_steps.
+    """
+    a, x0, weight, n_steps, h = _setup(problem, a, method, n_steps, x0)
+    A, b = BUTCHER_TABLEAUX[method]
+
+    def backward(y):
+        x, lam, _ = y
+        return np.stack([-a * x, a * lam, lam * x])
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        x_n = _forward(a, x0, h, n_steps, A, b, None)
+        y = np.stack([x_n, x_n - problem.target() * x0, np.zeros_like(x_n)])
+        for _ in range(n_steps):
+            y = _rk_step(backward, y, h, A, b)
+        grad = weight * y[2].sum(axis=-1)
+    return (grad, y.size) if return_state_size else grad
+
+
+def observed_orders(n_steps, errors):
+    """Observed orders p_k = log(e_k / e_{k+1}) / log(n_{k+1} / n_k) between consecutive rows.
+
+    ``errors`` has the rows of ``n_steps`` on its first axis; returns one row fewer.
+    """
+    n = _checks.finite_array("n_steps", n_steps)
+    e = np.asarray(errors, dtype=float)
+    if n.ndim != 1 or n.size < 2 or e.shape[0] != n.size:
+        raise ValueError("n_steps must be 1-D with >= 2 entries and errors must have one row per entry")
+    if np.any(np.diff(n) <= 0):
+        raise ValueError("n_steps must be strictly increasing")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log(e[:-1] / e[1:])
+    shape = (-1,) + (1,) * (e.ndim - 1)
+    return ratio / np.log(n[1:] / n[:-1]).reshape(shape)
+
+
+@dataclass
+class ErrorTable:
+    """Relative errors |g - g_exact| / |g_exact| of the backprop and adjoint gradients.
+
+    ``backprop[m]`` and ``adjoint[m]`` are arrays over ``n_steps`` for method m; ``orders`` gives the
+    observed orders between consecutive rows (``observed_orders``) for each kind and method.
+    """
+
+    a: float
+    n_steps: np.ndarray
+    methods: tuple
+    exact: float
+    backprop: dict
+    adjoint: dict
+
+    def orders(self, kind):
+        errors = self.backprop if kind == "backprop" else self.adjoint
+        return {m: observed_orders(self.n_steps, errors[m]) for m in self.methods}
+
+    def format(self, kind, digits=3):
+        """A fixed-width text table of the relative errors of ``kind`` with the observed orders."""
+        _checks.choice("kind", kind, ("backprop", "adjoint"))
+        errors, orders = (self.backprop if kind == "backprop" else self.adjoint), self.orders(kind)
+        head = f"{'n_steps':>8}" + "".join(f"{m:>12}{'order':>7}" for m in self.methods)
+        lines = [head]
+        for k, n in enumerate(self.n_steps):
+            row = f"{n:>8d}"
+            for m in self.methods:
+                order = "" if k == 0 else f"{orders[m][k - 1]:.2f}"
+                row += f"{errors[m][k]:>12.{digits - 1}e}{order:>7}"
+            lines.append(row)
+        return "\n".join(lines)
+
+
+def gradient_error_table(problem, a=0.5, methods=("euler", "midpoint", "rk4"), n_steps=(4, 8, 16, 32, 64)):
+    """Relative error of the backprop and adjoint gradients against the closed form, per method.
+
+    ``problem`` must use the exact flow (method=None): its closed-form gradient is the reference.
+    """
+    if not isinstance(problem, LinearProblem) or problem.method is not None:
+        raise ValueError("problem must be an exact-flow LinearProblem (method=None)")
+    a = _checks.finite("a", a)
+    methods = tuple(methods)
+    if not methods:
+        raise ValueError("methods must not be empty")
+    for m in methods:
+        _checks.choice("method", m, BUTCHER_TABLEAUX)
+    steps = np.array([_checks.positive_int("n_steps", n) for n in n_steps])
+    if steps.size < 2 or np.any(np.diff(steps) <= 0):
+        raise ValueError("n_steps must hold at least 2 strictly increasing integers")
+    exact = float(closed_form_gradient(problem, a))
+    if exact == 0:
+        raise ValueError("a must differ from a_star: the exact gradient vanishes there")
+    tables = {"backprop": {}, "adjoint": {}}
+    for m in methods:
+        for kind, function in (("backprop", backprop_gradient), ("adjoint", adjoint_gradient)):
+            g = np.array([float(function(problem, a, m, int(n))) for n in steps])
+            tables[kind][m] = np.abs(g - exact) / abs(exact)
+    return ErrorTable(a, steps, methods, exact, tables["backprop"], tables["adjoint"])
+
+
+def discrete_optimum(a_star, t, method, n_steps):
+    """The solver's own optimum a_h: the rate with R(a_h h)^n = e^{a* t}, i.e. R(a_h h) = e^{a* h}.
+
+    R is the method's stability polynomial and h = t / n_steps. The root is taken near a* by
+    Newton's method (vectorized over ``n_steps`` if it is an array). It minimizes the discrete loss
+    (to zero), so gradient descent with the exact discrete gradient converges to it, not to a*.
+    Euler: a_h = (e^{a* h} - 1)/h; midpoint: a_h = (sqrt(2 e^{a* h} - 1) - 1)/h.
+    """
+    a_star = _checks.finite("a_star", a_star)
+    t = _checks.positive_finite("t", t)
+    _checks.choice("method", method, STABILITY_POLYNOMIALS)
+    n = np.asarray(n_steps)
+    if n.dtype.kind not in "iu" or np.any(n < 1):
+        raise ValueError(f"n_steps must be integers >= 1, got {n_steps!r}")
+    h = t / n.astype(float)
+    coeffs = STABILITY_POLYNOMIALS[method]
+    derivative = tuple(k * c for k, c in enumerate(coeffs))[1:]
+    goal = np.exp(a_star * h)
+    z = a_star * h
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(100):
+            step = (_poly(coeffs, z) - goal) / _poly(derivative, z)
+            z = z - step
+            if np.all(np.abs(step) <= 1e-15 * np.maximum(1.0, np.abs(z))):
+                break
+    with np.errstate(invalid="ignore"):
+        converged = np.abs(_poly(coeffs, z) - goal) <= 1e-12 * goal
+        increasing = _poly(derivative, z) > 0
+    if not np.all(converged & increasing):
+        raise ValueError(
+            f"no root of R(z) = e^(a* h) on the increasing branch of {method}'s stability "
+            "polynomial: the step h = t / n_steps is too large for this a_star"
+        )
+    return z / h
+
+
+def descend(gradient_function, a0, lr, n_iter):
+    """Plain gradient descent a <- a - lr g(a) from the array ``a0``, with any gradient function.
+
+    Returns the final iterates (same shape as a0); entries that stop being finite are returned as nan.
+    """
+    a = _checks.finite_array("a0", a0).copy()
+    lr = _checks.positive_finite("lr", lr)
+    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    if not callable(gradient_function):
+        raise TypeError("gradient_function must be callable: a -> dLoss/da")
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(n_iter):
+            a = a - lr * np.asarray(gradient_function(a))
+    return np.where(np.isfinite(a), a, np.nan)
+
+
+@dataclass
+class CostTable:
+    """Cost of one gradient, backprop through the solver vs continuous adjoint, per n_steps.
+
+    ``*_floats``: floats kept in memory between steps (deterministic counts); ``*_peak_bytes``: peak
+    memory traced by tracemalloc during the call; ``*_seconds``: median wall time (machine-dependent).
+    """
+
+    method: str
+    batch: int
+    n_steps: np.ndarray
+    backprop_floats: np.ndarray
+    adjoint_floats: np.ndarray
+    backprop_peak_bytes: np.ndarray
+    adjoint_peak_bytes: np.ndarray
+    backprop_seconds: np.ndarray
+    adjoint_seconds: np.ndarray
+
+
+def gradient_cost(method="rk4", n_steps=(16, 64, 256, 1024), batch=1000, repeat=3, seed=0):
+    """Measure memory and time of ``backprop_gradient`` and ``adjoint_gradient`` as n_steps grows.
+
+    One rate a = 0 and a seeded batch of ``batch`` initial states x0 ~ N(0, 1) (a* = 1, t = 1).
+    Float counts are exact; peak bytes come from tracemalloc (numpy reports its buffers to it) in a
+    separate run; the time is the median of ``repeat`` runs without tracing.
+    """
+    _checks.choice("method", method, BUTCHER_TABLEAUX)
+    steps = np.array([_checks.positive_int("n_steps", n) for n in n_steps])
+    batch = _checks.positive_int("batch", batch)
+    repeat = _checks.positive_int("repeat", repeat)
+    problem = LinearProblem(1.0, 1.0, 1.0)
+    x0 = np.random.default_rng(seed).normal(size=batch)
+    out = {k: [] for k in ("bf", "af", "bb", "ab", "bs", "as")}
+    for n in steps:
+        n = int(n)
+        _, tape = backprop_gradient(problem, 0.0, method, n, x0, return_tape_size=True)
+        _, state = adjoint_gradient(problem, 0.0, method, n, x0, return_state_size=True)
+        out["bf"].append(tape)
+        out["af"].append(state)
+        for key, function in (("b", backprop_gradient), ("a", adjoint_gradient)):
+            tracemalloc.start()
+            function(problem, 0.0, method, n, x0)
+            out[key + "b"].append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                function(problem, 0.0, method, n, x0)
+                times.append(time.perf_counter() - start)
+            out[key + "s"].append(float(np.median(times)))
+    return CostTable(
+        method, batch, steps,
+        np.array(out["bf"]), np.array(out["af"]),
+        np.array(out["bb"]), np.array(out["ab"]),
+        np.array(out["bs"]), np.array(out["as"]),
+    )

@@ -1,0 +1,243 @@
+"""The three gradients: closed form, backprop through the solver, continuous adjoint; their error
+tables, the solver's optimum, gradient descent, cost counts and the chapter 3 figures."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simplest_node import (
+    BUTCHER_TABLEAUX,
+    GRADIENT_SLIDERS,
+    ORDERS,
+    CostTable,
+    LinearProblem,
+    adjoint_gradient,
+    backprop_gradient,
+    closed_form_gradient,
+    descend,
+    discrete_optimum,
+    draw_gradients,
+    gradient_cost,
+    gradient_cost_figure,
+    gradient_error_figure,
+    gradient_error_table,
+    gradients_figure,
+    integrate,
+    observed_orders,
+)
+
+matplotlib.use("Agg")
+
+EXACT = LinearProblem(1.0, 1.0, 1.0)
+A_GRID = np.linspace(-2.0, 2.5, 10)
+METHODS = list(BUTCHER_TABLEAUX)
+
+
+def test_tableaux_reproduce_the_solvers():
+    # One step of each tableau on x' = a x equals the package's solver step.
+    for method in METHODS:
+        A, b = BUTCHER_TABLEAUX[method]
+        assert np.allclose(np.tril(A, -1), A) and b.sum() == pytest.approx(1.0)
+        for a in (-1.3, 0.4, 2.0):
+            p = LinearProblem(1.0, 0.3, 1.0, method=method, n_steps=1)
+            assert p.model_map(a) == pytest.approx(integrate(lambda t, x: a * x, 1.0, 0.3, 1, method), rel=1e-14)
+
+
+def test_closed_form_gradient():
+    np.testing.assert_allclose(closed_form_gradient(EXACT, A_GRID), EXACT.grad(A_GRID), rtol=1e-15)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("n_steps", [1, 3, 10])
+def test_backprop_is_the_exact_derivative_of_the_discrete_loss(method, n_steps):
+    p = LinearProblem(0.7, 1.3, 0.8, method=method, n_steps=n_steps)
+    g = backprop_gradient(p, A_GRID, method, n_steps)
+    scale = np.max(np.abs(p.grad(A_GRID)))
+    assert np.max(np.abs(g - p.grad(A_GRID))) <= 1e-13 * scale
+    eps = 1e-6
+    fd = (p.loss(A_GRID + eps) - p.loss(A_GRID - eps)) / (2 * eps)
+    assert np.max(np.abs(g - fd)) <= 1e-7 * scale
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_backprop_with_a_batch_matches_the_batch_loss(method):
+    x0 = np.random.default_rng(2).normal(size=30)
+    p = LinearProblem(1.0, 1.0, 1.0, method=method, n_steps=5)
+    g = backprop_gradient(p, np.array([-0.5, 0.3, 1.7]), method, 5, x0=x0)
+    np.testing.assert_allclose(g, p.grad(np.array([-0.5, 0.3, 1.7]), x0=x0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_adjoint_equals_linear_problem_adjoint(method):
+    p = LinearProblem(0.7, 1.3, 0.8, method=method, n_steps=6)
+    np.testing.assert_allclose(adjoint_gradient(p, A_GRID, method, 6), p.grad_adjoint(A_GRID, 6),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_adjoint_is_not_the_discrete_derivative_but_shares_its_zero():
+    p = LinearProblem(1.0, 1.0, 1.0, method="euler", n_steps=4)
+    a_h = float(discrete_optimum(1.0, 1.0, "euler", 4))
+    assert abs(adjoint_gradient(EXACT, 0.5, "euler", 4) - p.grad(0.5)) > 1e-3
+    # At the solver's optimum x_n equals the data, so lambda(t) = 0 and both gradients vanish.
+    assert abs(adjoint_gradient(EXACT, a_h, "euler", 4)) < 1e-13
+    assert abs(backprop_gradient(EXACT, a_h, "euler", 4)) < 1e-13
+
+
+def test_memory_counts():
+    x0 = np.ones(7)
+    for method in METHODS:
+        stages = len(BUTCHER_TABLEAUX[method][1])
+        for n in (1, 5, 20):
+            _, tape = backprop_gradient(EXACT, np.zeros(3), method, n, x0, return_tape_size=True)
+            _, state = adjoint_gradient(EXACT, np.zeros(3), method, n, x0, return_state_size=True)
+            assert tape == n * stages * 3 * 7
+            assert state == 3 * 3 * 7
+
+
+@pytest.mark.parametrize("method", ["euler", "midpoint", "rk4"])
+def test_error_table_observed_orders(method):
+    table = gradient_error_table(EXACT, 0.5, (method,), (8, 16, 32, 64))
+    for kind in ("backprop", "adjoint"):
+        orders = table.orders(kind)[method]
+        assert abs(orders[-1] - ORDERS[method]) < 0.1
+        errors = getattr(table, kind)[method]
+        assert np.all(np.diff(errors) < 0)
+    text = table.format("backprop")
+    assert text.splitlines()[0].split() == ["n_steps", method, "order"]
+    assert len(text.splitlines()) == 5
+
+
+def test_observed_orders():
+    n = np.array([10, 20, 40])
+    np.testing.assert_allclose(observed_orders(n, 3.0 / n**2), [2.0, 2.0], rtol=1e-12)
+    e = np.stack([1.0 / n, 1.0 / n**4], axis=1)
+    np.testing.assert_allclose(observed_orders(n, e), [[1, 4], [1, 4]], rtol=1e-12)
+
+
+def test_discrete_optimum_closed_forms():
+    n = np.array([1, 2, 10, 100])
+    h = 1.5 / n
+    np.testing.assert_allclose(discrete_optimum(0.8, 1.5, "euler", n), (np.exp(0.8 * h) - 1) / h, rtol=1e-14)
+    midpoint = (np.sqrt(2 * np.exp(0.8 * h) - 1) - 1) / h
+    np.testing.assert_allclose(discrete_optimum(0.8, 1.5, "midpoint", n), midpoint, rtol=1e-13)
+    for method in ("euler", "midpoint", "heun", "rk4"):
+        a_h = discrete_optimum(0.8, 1.5, method, 7)
+        p = LinearProblem(0.8, 1.5, 1.0, method=method, n_steps=7)
+        assert p.model_map(a_h) == pytest.approx(p.target(), rel=1e-14)
+        assert p.loss(a_h) < 1e-28
+
+
+@given(a_star=st.floats(-1, 2), t=st.floats(0.1, 3), n=st.integers(4, 200))
+@settings(max_examples=50, deadline=None)
+def test_discrete_optimum_converges_at_the_method_order(a_star, t, n):
+    # |a_h - a*| <= C h^p with a generous constant; the leading terms are a*^(p+1) h^p / (p+1)!.
+    for method, p in (("euler", 1), ("midpoint", 2), ("rk4", 4)):
+        gap = abs(float(discrete_optimum(a_star, t, method, n)) - a_star)
+        assert gap <= 2 * max(abs(a_star), 1e-3) ** (p + 1) * (t / n) ** p + 1e-13
+
+
+def test_gradient_descent_converges_to_the_solver_optimum():
+    for method in ("euler", "midpoint"):
+        p = LinearProblem(1.0, 1.0, 1.0, method=method, n_steps=4)
+        a_h = float(discrete_optimum(1.0, 1.0, method, 4))
+        a = descend(p.grad, np.array([0.0, 0.5, 1.5]), lr=0.05, n_iter=3000)
+        np.testing.assert_allclose(a, a_h, rtol=1e-10)
+        a = descend(lambda x: adjoint_gradient(EXACT, x, method, 4), np.array([0.0, 1.5]), lr=0.05, n_iter=3000)
+        np.testing.assert_allclose(a, a_h, rtol=1e-10)
+        assert abs(a_h - 1.0) > 1e-3
+
+
+def test_descend_reports_divergence_as_nan():
+    # a <- a - lr (-10 a) = 11 a overflows; a <- a - lr (a - 1) converges to 1.
+    a = descend(lambda x: np.where(x > 1.5, -10 * x, x - 1), np.array([0.0, 3.0]), lr=1.0, n_iter=400)
+    assert a[0] == 1.0 and np.isnan(a[1])
+
+
+def test_gradient_cost_counts():
+    cost = gradient_cost("midpoint", (4, 8), batch=10, repeat=1)
+    assert isinstance(cost, CostTable)
+    np.testing.assert_array_equal(cost.backprop_floats, [4 * 2 * 10, 8 * 2 * 10])
+    np.testing.assert_array_equal(cost.adjoint_floats, [30, 30])
+    assert np.all(cost.backprop_seconds > 0) and np.all(cost.adjoint_peak_bytes > 0)
+    fig = gradient_cost_figure(cost)
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)
+
+
+def test_error_figure():
+    fig = gradient_error_figure(gradient_error_table(EXACT))
+    (ax,) = fig.axes
+    assert ax.get_xlabel() and ax.get_ylabel() and len(ax.get_lines()) == 9
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: backprop_gradient(EXACT, 0.0, "rk45", 4), ValueError, "accepted: euler, heun, midpoint, rk4"),
+        (lambda: backprop_gradient(EXACT, 0.0, "rk4", 0), ValueError, "n_steps"),
+        (lambda: backprop_gradient(EXACT, 0.0, "rk4", 2.0), TypeError, "n_steps"),
+        (lambda: backprop_gradient(EXACT, np.nan, "rk4", 2), ValueError, "a must contain only finite"),
+        (lambda: backprop_gradient(EXACT, 0.0, "rk4", 2, x0=np.ones((2, 2))), ValueError, "1-D batch"),
+        (lambda: backprop_gradient("p", 0.0), TypeError, "LinearProblem"),
+        (lambda: adjoint_gradient(EXACT, 0.0, "leapfrog", 4), ValueError, "accepted"),
+        (lambda: adjoint_gradient(EXACT, 0.0, "rk4", 3, x0=[]), ValueError, "x0 must not be empty"),
+        (lambda: closed_form_gradient(None, 0.0), TypeError, "LinearProblem"),
+        (lambda: gradient_error_table(LinearProblem(method="rk4", n_steps=2)), ValueError, "exact-flow"),
+        (lambda: gradient_error_table(EXACT, a=1.0), ValueError, "a must differ"),
+        (lambda: gradient_error_table(EXACT, n_steps=(8,)), ValueError, "at least 2"),
+        (lambda: gradient_error_table(EXACT, n_steps=(8, 4)), ValueError, "increasing"),
+        (lambda: gradient_error_table(EXACT, methods=()), ValueError, "methods must not be empty"),
+        (lambda: gradient_error_table(EXACT).format("fd"), ValueError, "accepted"),
+        (lambda: observed_orders([1, 2], [1.0]), ValueError, "one row per entry"),
+        (lambda: observed_orders([2, 1], [1.0, 2.0]), ValueError, "strictly increasing"),
+        (lambda: discrete_optimum(1.0, 1.0, "euler", 0), ValueError, "n_steps"),
+        (lambda: discrete_optimum(1.0, 1.0, "euler", 1.5), ValueError, "n_steps"),
+        (lambda: discrete_optimum(1.0, 0.0, "euler", 1), ValueError, "t must be"),
+        (lambda: discrete_optimum(-1.0, 3.0, "midpoint", 1), ValueError, "too large"),
+        (lambda: descend(EXACT.grad, [0.0], lr=-1.0, n_iter=3), ValueError, "lr"),
+        (lambda: descend(None, [0.0], lr=1.0, n_iter=3), TypeError, "callable"),
+        (lambda: gradient_cost(n_steps=(0,)), ValueError, "n_steps"),
+        (lambda: gradient_cost(batch=0), ValueError, "batch"),
+        (lambda: gradient_error_figure({}), TypeError, "ErrorTable"),
+        (lambda: gradient_cost_figure([]), TypeError, "CostTable"),
+        (lambda: gradients_figure(method="heun4"), ValueError, "accepted"),
+        (lambda: gradients_figure(n_steps=0), ValueError, "n_steps"),
+    ],
+)
+def test_bad_input(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+    plt.close("all")
+
+
+def random_gradient_settings(n, seed):
+    """Settings from GRADIENT_SLIDERS: extremes first, then seeded draws (integers for n_steps)."""
+    rng = np.random.default_rng(seed)
+    lo_n, hi_n = GRADIENT_SLIDERS["n_steps"][:2]
+    lo_t, hi_t = GRADIENT_SLIDERS["t"][:2]
+    methods = GRADIENT_SLIDERS["method"]
+    settings = [{"method": m, "n_steps": n_, "t": t_} for m in methods for n_ in (lo_n, hi_n) for t_ in (lo_t, hi_t)]
+    while len(settings) < n:
+        settings.append({"method": str(rng.choice(methods)), "n_steps": int(rng.integers(lo_n, hi_n + 1)),
+                         "t": float(rng.uniform(lo_t, hi_t))})
+    return settings
+
+
+@pytest.mark.parametrize("settings", random_gradient_settings(200, seed=0))
+def test_gradients_figure_over_slider_ranges(settings):
+    fig = gradients_figure(**settings)
+    left, right = fig.axes
+    title = left.get_title()
+    assert "a_h = " in title or "no solver optimum" in title
+    if "a_h = " in title:
+        assert np.isfinite(float(title.split("a_h = ")[1].split(",")[0]))
+    assert np.all(np.isfinite(right.get_ylim())) and len(right.get_lines()) == 4
+
+
+def test_draw_gradients_on_given_axes():
+    fig, axes = plt.subplots(1, 2)
+    draw_gradients(axes, "rk4", 2, 1.0)
+    assert "rk4" in axes[1].get_title()
+    plt.close(fig)

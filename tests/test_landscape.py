@@ -138,24 +138,28 @@ def random_settings(sliders, n, seed):
 @pytest.mark.parametrize("settings", random_settings(LANDSCAPE_SLIDERS, 200, seed=0))
 def test_landscape_figure_over_slider_ranges(settings):
     fig = landscape_figure(**settings)
-    left, right = fig.axes
-    # The titles report finite numbers (or say that the step diverged or left the plot).
-    loss = float(left.get_title().split("Loss = ")[1].split("\n")[0])
-    grad = float(right.get_title().split("Loss'(a0) = ")[1].split(",")[0])
-    assert np.isfinite(loss) and loss >= 0 and np.isfinite(grad)
-    assert left.get_xlabel() and left.get_ylabel() and right.get_ylabel()
+    (ax,) = fig.axes
+    # The title reports finite numbers (and says when the step diverged or left the plot).
+    first = ax.get_title().split("\n")[0]
+    loss = float(first.split("Loss = ")[1].split(",")[0])
+    grad = float(first.split("Loss' = ")[1].split(",")[0])
+    moment = float(first.split("sigma_k^2 = ")[1])
+    assert np.isfinite(loss) and loss >= 0 and np.isfinite(grad) and np.isfinite(moment) and moment > 0
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert np.all(np.isfinite(ax.get_ylim())) and ax.get_ylim()[0] > 0
 
 
 def test_static_figures_are_labelled():
     for fig in (landscape_overview_figure(), gradient_vs_t_figure(), landscape_figure(a0=2.5)):
         for ax in fig.axes:
             assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
-    # In the wall the gradient step leaves the plot, and the title says so.
+    # In the wall the gradient step leaves the plot, and the title says so; on the plateau it does not.
     assert "leaves the plot" in landscape_figure(a0=2.5, t=2.0).axes[0].get_title()
+    assert "leaves the plot" not in landscape_figure(a0=-1.0).axes[0].get_title()
 
 
 def test_draw_on_given_axes():
-    fig, axes = plt.subplots(1, 2)
-    draw_landscape(axes, a0=-2.0, t=2.0)
-    assert axes[0].lines and "plateau" in axes[0].get_title()
+    fig, ax = plt.subplots()
+    draw_landscape(ax, a0=-2.0, t=2.0)
+    assert ax.lines and "(plateau)" in ax.get_title()
     plt.close(fig)

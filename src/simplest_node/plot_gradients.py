@@ -6,7 +6,7 @@ Pure functions of their arguments returning bare matplotlib Figures.
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import MaxNLocator
 
 from . import _checks
 from .gradients import (
@@ -123,7 +123,7 @@ def draw_gradients(axes, method="euler", n_steps=4, t=1.0, a_star=1.0, sigma=1.0
         top = 1.3 * float(np.max(np.where(np.isfinite(discrete.loss(grid)), discrete.loss(grid), 0)))
     top = top if top > 0 else 1.0
     ax_loss.set_ylim(-0.05 * top, top)
-    ax_loss.set_xlabel("parameter $a$ (1/time)")
+    ax_loss.set_xlabel("parameter a (1/time)")
     ax_loss.set_ylabel("Loss(a)")
     ax_loss.set_title(f"exact vs {method} loss, t = {t:g}\n{note}", fontsize=10)
     ax_loss.legend(fontsize="small", loc="upper left")
@@ -135,8 +135,10 @@ def draw_gradients(axes, method="euler", n_steps=4, t=1.0, a_star=1.0, sigma=1.0
     finite = np.concatenate([g[np.isfinite(g)] for g in (g_back, g_adj)])
     gtop = float(np.max(np.abs(finite))) if finite.size and np.max(np.abs(finite)) > 0 else 1.0
     ax_grad.set_ylim(-1.1 * gtop, 1.1 * gtop)
-    ax_grad.yaxis.set_minor_locator(NullLocator())
-    ax_grad.set_xlabel("parameter $a$ (1/time)")
+    ax_grad.set_xlabel("parameter a (1/time)")
     ax_grad.set_ylabel("Loss'(a)")
     ax_grad.set_title(f"three gradients, {method}, n = {n_steps}", fontsize=10)
     ax_grad.legend(fontsize="small", loc="upper left")
+    for ax in axes:  # few ticks: each tick label is a text layout on every redraw
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_major_locator(MaxNLocator(5))

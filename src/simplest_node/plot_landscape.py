@@ -6,7 +6,7 @@ Jupyter displays directly), so widgets only wire sliders to them and tests need 
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from . import _checks
 from .landscape import (
@@ -37,6 +37,7 @@ LANDSCAPE_SLIDERS = {
     "sigma": (0.1, 3.0, 0.1, 1.0),
 }
 A_RANGE = (-3.0, 3.0)
+_POWER_OF_TEN = FuncFormatter(lambda v, _: f"1e{np.log10(v):.0f}" if v > 0 else "")
 
 
 def landscape_overview_figure(ts=(0.5, 1.0, 2.0, 4.0), a_star=1.0, sigma=1.0):
@@ -109,63 +110,62 @@ def gradient_vs_t_figure(a_values=(-3.0, -2.0, -1.0, 0.0, 0.5, 2.0), a_star=1.0,
 def landscape_figure(a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
     """Chapter 2 widget: the landscape with its regions, the point a0 and its gradient step.
 
-    Left: Loss(a) on a log scale over a in [-3, 3], the plateau (grey), concave region (yellow) and
-    wall (red) shaded, a0 marked with an arrow to the gradient-descent step a0 - lr Loss'(a0)
-    (clipped to the axes; the title says so). Right: |Loss'(a)| with a0 marked. The titles report
-    the region, Loss(a0), Loss'(a0) and the model's terminal variance sigma_k^2(t).
+    Loss(a) on a log scale over a in [-3, 3], with the plateau (grey), the concave region (yellow)
+    and the wall (red) shaded, and a0 marked with an arrow to the gradient-descent step
+    a0 - lr Loss'(a0) (clipped to the axes; the title says so). The title reports the region,
+    Loss(a0), Loss'(a0) and the model's terminal variance sigma_k^2(t) = sigma^2 e^{2 a0 t}.
     """
-    fig = Figure(figsize=(9.5, 3.5))
-    axes = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.82, wspace=0.28)
-    draw_landscape(axes, a0, a_star, t, sigma, lr)
+    # A bare Figure with fixed margins: pyplot's manager and constrained layout cost more than drawing.
+    fig = Figure(figsize=(6.4, 3.6))
+    ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.14, top=0.8)
+    draw_landscape(ax, a0, a_star, t, sigma, lr)
     return fig
 
 
-def draw_landscape(axes, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
-    """Draw the two panels of ``landscape_figure`` on the pair of Axes ``axes``."""
+def draw_landscape(ax, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
+    """Draw ``landscape_figure`` on the Axes ``ax``."""
     a0 = _checks.finite("a0", a0)
     lr = _checks.positive_finite("lr", lr)
     p = LinearProblem(a_star=a_star, t=t, sigma=sigma)
-    ax_loss, ax_grad = axes
     grid = np.linspace(*A_RANGE, 301)
     with np.errstate(over="ignore", invalid="ignore"):
-        loss, grad = p.loss(grid), p.grad(grid)
+        loss = p.loss(grid)
         loss0, grad0 = float(p.loss(a0)), float(p.grad(a0))
         moment0 = float(p.second_moment(a0))
     plateau, concave, wall = (plateau_edge(p.a_star, p.t), concavity_threshold(p.a_star, p.t),
                               wall_edge(p.a_star, p.t))
-    for ax in axes:
-        ax.axvspan(A_RANGE[0], max(plateau, A_RANGE[0]), color="0.85", lw=0)
-        ax.axvspan(max(plateau, A_RANGE[0]), max(concave, A_RANGE[0]), color="#fff2b3", lw=0)
-        ax.axvspan(min(wall, A_RANGE[1]), A_RANGE[1], color="#f8c8c8", lw=0)
-        ax.axvline(p.a_star, color="C0", ls=":", lw=1)
-        ax.set_xlim(*A_RANGE)
-        ax.set_xlabel("parameter $a$ (1/time)")
-        ax.yaxis.set_minor_locator(NullLocator())
+    # Plain-text powers of ten: mathtext tick labels would cost more than everything else.
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(numticks=6))
+    ax.yaxis.set_major_formatter(_POWER_OF_TEN)
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.axvspan(A_RANGE[0], max(plateau, A_RANGE[0]), color="0.85", lw=0)
+    ax.axvspan(max(plateau, A_RANGE[0]), max(concave, A_RANGE[0]), color="#fff2b3", lw=0)
+    ax.axvspan(min(wall, A_RANGE[1]), A_RANGE[1], color="#f8c8c8", lw=0)
+    ax.axvline(p.a_star, color="C0", ls=":", lw=1)
     floor = 1e-6 * p.loss(-np.inf)
-    ax_loss.semilogy(grid, np.maximum(loss, floor), color="k", lw=1.5)
-    ax_grad.semilogy(grid, np.maximum(np.abs(grad), floor), color="k", lw=1.5)
-    ax_loss.set_ylim(floor, max(10 * float(np.max(loss)), 10 * floor))
-    ax_grad.set_ylim(floor, max(10 * float(np.max(np.abs(grad))), 10 * floor))
+    ax.plot(grid, np.maximum(loss, floor), color="k", lw=1.5)
+    ax.set_xlim(*A_RANGE)
+    ax.set_ylim(floor, max(10 * float(np.max(loss)), 10 * floor))
 
     region = str(classify(a0, p.a_star, p.t))
     a1 = a0 - lr * grad0
     note = ""
     if not np.isfinite(a1):
-        note, a1 = "step diverged", a0
+        note, a1 = "; the step diverged", a0
     elif not A_RANGE[0] <= a1 <= A_RANGE[1]:
-        note = f"step to a = {a1:.3g} leaves the plot"
+        note = f"; the step to a = {a1:.3g} leaves the plot"
         a1 = float(np.clip(a1, *A_RANGE))
     y0 = max(loss0, floor)
-    ax_loss.semilogy([a0], [y0], "o", color="C3", ms=7, zorder=3)
+    ax.plot([a0], [y0], "o", color="C3", ms=7, zorder=3)
     if abs(a1 - a0) > 1e-3:
-        ax_loss.annotate("", xy=(a1, y0), xytext=(a0, y0),
-                         arrowprops={"arrowstyle": "->", "color": "C3", "lw": 2})
-    ax_grad.semilogy([a0], [max(abs(grad0), floor)], "o", color="C3", ms=7, zorder=3)
-    ax_loss.set_ylabel("Loss(a) (log scale)")
-    ax_grad.set_ylabel("|Loss'(a)| (log scale)")
+        ax.annotate("", xy=(a1, y0), xytext=(a0, y0),
+                    arrowprops={"arrowstyle": "->", "color": "C3", "lw": 2})
+    ax.set_xlabel("parameter a (1/time)")
+    ax.set_ylabel("Loss(a) (log scale)")
     # Plain text for slider-dependent labels: each new mathtext string would be parsed anew.
-    ax_loss.set_title(f"a0 = {a0:.3g} ({region}), Loss = {loss0:.3g}\n"
-                      f"arrow: GD step, lr = {lr:g}" + (f"; {note}" if note else ""), fontsize=10)
-    ax_grad.set_title(f"Loss'(a0) = {grad0:.3g}, sigma_k^2(t) = {moment0:.3g}\n"
-                      f"t = {p.t:g}, a* = {p.a_star:g}, sigma = {p.sigma:g}", fontsize=10)
+    ax.set_title(f"a0 = {a0:.3g} ({region}): Loss = {loss0:.3g}, Loss' = {grad0:.3g}, "
+                 f"sigma_k^2 = {moment0:.3g}\narrow: GD step a0 - lr Loss'(a0), lr = {lr:g}{note}\n"
+                 f"t = {p.t:g}, a* = {p.a_star:g}, sigma = {p.sigma:g}; grey plateau, yellow concave, "
+                 "red wall", fontsize=9)

@@ -157,6 +157,18 @@ def test_descend_reports_divergence_as_nan():
     assert a[0] == 1.0 and np.isnan(a[1])
 
 
+def test_gradient_cost_keeps_a_callers_tracing():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        cost = gradient_cost("euler", (2, 4), batch=5, repeat=1)
+        assert tracemalloc.is_tracing() and np.all(cost.backprop_peak_bytes > 0)
+    finally:
+        tracemalloc.stop()
+    assert not tracemalloc.is_tracing()
+
+
 def test_gradient_cost_counts():
     cost = gradient_cost("midpoint", (4, 8), batch=10, repeat=1)
     assert isinstance(cost, CostTable)

@@ -8,6 +8,10 @@ Public names (chapters and tests rely on them; keep them stable):
 * training:   ``train``, ``History``
 * plot_model: ``simplest_model_figure``, ``draw_simplest_model``
 * animation:  ``scrubber``
+* wide:       ``WideNODE``, ``Weights``, ``Grads``, ``sample_weights``, ``activation``, ``ACTIVATIONS``,
+  ``monte_carlo``, ``MonteCarlo``, ``ks_normal``, ``loglog_slope``, ``train_wide``, ``WideHistory``,
+  ``linearized_loss``
+* plot_wide:  ``wide_histogram_figure``, ``draw_wide_histogram``
 """
 
 from .animation import scrubber
@@ -16,6 +20,22 @@ from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_model import draw_simplest_model, simplest_model_figure
 from .solvers import EXPLICIT_METHODS, METHODS, ORDERS, SYMPLECTIC_METHODS, integrate, step
 from .training import History, train
+from .wide import (
+    ACTIVATIONS,
+    Grads,
+    MonteCarlo,
+    Weights,
+    WideHistory,
+    WideNODE,
+    activation,
+    ks_normal,
+    linearized_loss,
+    loglog_slope,
+    monte_carlo,
+    sample_weights,
+    train_wide,
+)
+from .plot_wide import draw_wide_histogram, wide_histogram_figure
 
 __all__ = [
     "integrate",
@@ -36,6 +56,21 @@ __all__ = [
     "simplest_model_figure",
     "draw_simplest_model",
     "scrubber",
+    "WideNODE",
+    "Weights",
+    "Grads",
+    "sample_weights",
+    "activation",
+    "ACTIVATIONS",
+    "monte_carlo",
+    "MonteCarlo",
+    "ks_normal",
+    "loglog_slope",
+    "train_wide",
+    "WideHistory",
+    "linearized_loss",
+    "wide_histogram_figure",
+    "draw_wide_histogram",
 ]
 
 __version__ = "0.1.0"

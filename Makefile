@@ -2,7 +2,6 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -37,7 +36,7 @@ notebooks: $(INSTALLED)
 
 ## benchmarks: print the speed figures (not tests)
 benchmarks: $(INSTALLED)
-	$(PY) benchmarks/sweep.py
+	for script in benchmarks/sweep.py benchmarks/widget_ch*.py; do if [ -f "$$script" ]; then $(PY) "$$script"; fi; done
 
 clean:
 	rm -rf _build

@@ -1,9 +1,15 @@
-"""Serve MathJax 3 from the built site instead of a CDN.
+"""Keep the built site self-contained and its pages' scripts clean.
 
-The book must render its equations offline (a reader's laptop on a train, CI's browser test with no
-internet). MathJax 3 ships in the PyPI package django-static-mathjax (import name ``mathjax``); after
-the HTML build this extension copies the files the ``tex-chtml`` component loads into
-``_static/mathjax`` and ``_config.yml`` points ``mathjax_path`` there.
+* MathJax 3 is served from the site, not a CDN: the book must render its equations offline (a
+  reader's laptop on a train, CI's browser test with no internet). MathJax ships in the PyPI package
+  django-static-mathjax (import name ``mathjax``); after the HTML build this extension copies the
+  files the ``tex-chtml`` component loads into ``_static/mathjax``, where ``mathjax_path`` points.
+* Each page's script list is de-duplicated: the default Jupyter Book set-up registers sphinx-thebe's
+  inline configuration twice, and the second ``const THEBE_JS_URL`` is a SyntaxError in every
+  page's console.
+* Saved ipywidgets state is dropped from the pages: the static site shows each widget's figure as
+  an image and a kernel-free animation instead (widget outputs are tagged ``remove-output``), so
+  the state would be dead weight, and the widget manager that reads it would come from a CDN.
 """
 
 import shutil
@@ -35,7 +41,26 @@ def copy_mathjax(app, exception):
             shutil.copy2(source / part, target / part)
 
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def clean_page_scripts(app, pagename, templatename, context, doctree):
+    scripts, seen = [], set()
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {})
+        # Inline scripts come with filename None or "" depending on who added them.
+        key = (getattr(script, "filename", script) or None, tuple(sorted(attributes.items())))
+        if key in seen or attributes.get("type") == WIDGET_STATE:
+            continue
+        seen.add(key)
+        scripts.append(script)
+    if "script_files" in context:
+        context["script_files"][:] = scripts
+
+
 def setup(app):
     mathjax_source()  # fail early, with a clear message, if the package is missing
     app.connect("build-finished", copy_mathjax)
+    # After myst-nb (priority 500) has added its per-page scripts.
+    app.connect("html-page-context", clean_page_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -6,6 +6,7 @@ Each notebook runs in its own folder with PYTHONHASHSEED=0 (set by the Makefile)
 not stored in the notebook (the online book shows a static figure and an animation instead).
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,9 @@ import nbclient
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+# A backend forced from outside (MPLBACKEND=Agg in a shell) would stop the kernel from displaying
+# figures inline, and the committed notebooks would lose their images.
+os.environ.pop("MPLBACKEND", None)
 
 
 def execute(path):
@@ -24,7 +28,7 @@ def execute(path):
         timeout=600,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=False,
+        store_widget_state=True,  # False trips an nbclient KeyError on interact outputs
     )
     client.execute()
     nb.metadata.pop("widgets", None)

@@ -6,7 +6,8 @@ Public names (chapters and tests rely on them; keep them stable):
 * linear:     ``LinearProblem``, ``SampledLinearProblem``, ``STABILITY_POLYNOMIALS``
 * optimizers: ``GD``, ``SGD``, ``Adam``, ``VarianceCorrected``
 * training:   ``train``, ``History``
-* plot_model: ``simplest_model_figure``, ``draw_simplest_model``
+* plot_model: ``simplest_model_figure``, ``draw_simplest_model``,
+  ``SIMPLEST_MODEL_SLIDERS``
 * animation:  ``scrubber``
 * wide:       ``WideNODE``, ``Weights``, ``Grads``, ``sample_weights``, ``activation``, ``ACTIVATIONS``,
   ``monte_carlo``, ``MonteCarlo``, ``ks_normal``, ``loglog_slope``, ``train_wide``, ``WideHistory``,
@@ -17,7 +18,7 @@ Public names (chapters and tests rely on them; keep them stable):
 from .animation import scrubber
 from .linear import STABILITY_POLYNOMIALS, LinearProblem, SampledLinearProblem
 from .optimizers import GD, SGD, Adam, VarianceCorrected
-from .plot_model import draw_simplest_model, simplest_model_figure
+from .plot_model import SIMPLEST_MODEL_SLIDERS, draw_simplest_model, simplest_model_figure
 from .solvers import EXPLICIT_METHODS, METHODS, ORDERS, SYMPLECTIC_METHODS, integrate, step
 from .training import History, train
 from .wide import (
@@ -55,6 +56,7 @@ __all__ = [
     "History",
     "simplest_model_figure",
     "draw_simplest_model",
+    "SIMPLEST_MODEL_SLIDERS",
     "scrubber",
     "WideNODE",
     "Weights",

@@ -5,6 +5,8 @@ self-contained JavaScript player of ``Animation.to_jshtml`` (play, pause, step, 
 works in any browser without a Python kernel, and closes the figure so no duplicate image is shown.
 """
 
+import re
+
 import matplotlib.pyplot as plt
 from IPython.display import HTML
 from matplotlib.animation import FuncAnimation
@@ -12,6 +14,30 @@ from matplotlib.animation import FuncAnimation
 from . import _checks
 
 __all__ = ["scrubber"]
+
+# matplotlib's player draws its buttons with Font Awesome icons loaded from a CDN; offline (and in
+# the browser test) the buttons would be blank and the console would log a failed request. The
+# player is given plain Unicode symbols instead, and the stylesheet link is dropped.
+_ICONS = {  # only the two triangles and ASCII: they render in every font, even a bare CI's
+    "fa fa-play fa-flip-horizontal": "\u25C0",  # play backwards
+    "fa fa-play": "\u25B6",
+    "fa fa-pause": "||",
+    "fa fa-step-backward": "|\u25C0",
+    "fa fa-step-forward": "\u25B6|",
+    "fa fa-fast-backward": "|\u25C0\u25C0",
+    "fa fa-fast-forward": "\u25B6\u25B6|",
+    "fa fa-minus": "\u2212",
+    "fa fa-plus": "+",
+}
+_FONT_AWESOME_LINK = re.compile(r"<link[^>]*font-awesome[^>]*>", re.S)
+
+
+def _without_cdn(html):
+    """The player's HTML with its CDN stylesheet removed and its icons replaced by Unicode."""
+    html = _FONT_AWESOME_LINK.sub("", html)
+    for css_class, symbol in _ICONS.items():
+        html = html.replace(f'<i class="{css_class}"></i>', f'<span aria-hidden="true">{symbol}</span>')
+    return html
 
 
 def scrubber(fig, update, n_frames, interval=300, dpi=72):
@@ -25,4 +51,4 @@ def scrubber(fig, update, n_frames, interval=300, dpi=72):
     with plt.rc_context({"savefig.dpi": dpi, "animation.embed_limit": 8.0}):
         html = animation.to_jshtml(default_mode="once")
     plt.close(fig)
-    return HTML(html)
+    return HTML(_without_cdn(html))

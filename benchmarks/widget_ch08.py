@@ -1,34 +1,17 @@
-"""Median time of one update of the chapter 8 widget (compute + draw + canvas draw on Agg)."""
+"""Chapter 8 widget: median time of one update of wide_histogram_figure (weights cached, as when a
+slider moves; the first call at a new width also samples the weights)."""
 
-import time
+from widget_timing import report
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from simplest_node.plot_wide import wide_histogram_figure  # noqa: E402
+from simplest_node import wide_histogram_figure
 
 SETTINGS = [
-    ("tanh", 16, 1.0, "fixed"),  # the defaults
-    ("softplus", 64, 8.0, "fixed"),
-    ("relu", 128, 32.0, "1/T"),
-    ("gelu", 4, 0.5, "fixed"),
+    {"activation": a, "width": n, "T": T, "scaling": s}
+    for a, n, T, s in [("tanh", 16, 1.0, "fixed"), ("softplus", 16, 8.0, "fixed"), ("relu", 16, 32.0, "1/T"),
+                       ("gelu", 16, 0.5, "fixed")]
 ]
-
-
-def one_update(setting):
-    start = time.perf_counter()
-    fig = wide_histogram_figure(*setting)
-    fig.canvas.draw()
-    elapsed = time.perf_counter() - start
-    plt.close(fig)
-    return elapsed
-
+WIDEST = [{"activation": "softplus", "width": 128, "T": 1.0, "scaling": "fixed"}]
 
 if __name__ == "__main__":
-    for setting in SETTINGS:
-        one_update(setting)  # warm the weight cache, as a moving slider would
-        times = [one_update(setting) for _ in range(20)]
-        print(f"widget ch08 {setting}: median {1e3 * np.median(times):.1f} ms over 20 updates")
+    report("ch08 wide_histogram_figure (width 16)", wide_histogram_figure, SETTINGS)
+    report("ch08 wide_histogram_figure (width 128)", wide_histogram_figure, WIDEST)

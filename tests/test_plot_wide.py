@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from simplest_node.plot_wide import (  # noqa: E402
-    SLIDERS,
+    WIDE_HISTOGRAM_SLIDERS,
     draw_wide_histogram,
     wide_histogram_figure,
     widget_model,
@@ -17,37 +17,40 @@ from simplest_node.plot_wide import (  # noqa: E402
 
 
 def settings(n, seed=0):
+    """All extreme combinations first, then seeded random settings from the slider ranges."""
     rng = np.random.default_rng(seed)
-    lo, hi, step = SLIDERS["T"]
+    activations, _ = WIDE_HISTOGRAM_SLIDERS["activation"]
+    widths, _ = WIDE_HISTOGRAM_SLIDERS["width"]
+    scalings, _ = WIDE_HISTOGRAM_SLIDERS["scaling"]
+    lo, hi, step, _ = WIDE_HISTOGRAM_SLIDERS["T"]
     grid = np.arange(lo, hi + step / 2, step)
-    extremes = [
-        (a, w, T, s)
-        for a in SLIDERS["activation"]
-        for w in (SLIDERS["width"][0], SLIDERS["width"][-1])
-        for T in (lo, hi)
-        for s in SLIDERS["scaling"]
-    ]
-    while len(extremes) < n:
-        extremes.append(
+    out = [(a, w, T, s) for a in activations for w in (widths[0], widths[-1]) for T in (lo, hi) for s in scalings]
+    while len(out) < n:
+        out.append(
             (
-                SLIDERS["activation"][rng.integers(len(SLIDERS["activation"]))],
-                SLIDERS["width"][rng.integers(len(SLIDERS["width"]))],
+                activations[rng.integers(len(activations))],
+                widths[rng.integers(len(widths))],
                 float(grid[rng.integers(len(grid))]),
-                SLIDERS["scaling"][rng.integers(2)],
+                scalings[rng.integers(len(scalings))],
             )
         )
-    return extremes[:n]
+    return out[:n]
+
+
+def test_slider_defaults_are_the_function_defaults():
+    import inspect
+
+    params = inspect.signature(wide_histogram_figure).parameters
+    for name, spec in WIDE_HISTOGRAM_SLIDERS.items():
+        assert params[name].default == spec[-1]
 
 
 @pytest.mark.parametrize("setting", settings(200))
 def test_widget_at_random_settings(setting):
     fig = wide_histogram_figure(*setting, n_draws=100)
-    try:
-        ax = fig.axes[0]
-        title = ax.get_title()
-        assert "KS =" in title or "overflowed" in " ".join(t.get_text() for t in ax.texts)
-    finally:
-        plt.close(fig)
+    ax = fig.axes[0]
+    assert "KS =" in ax.get_title() or "overflowed" in " ".join(t.get_text() for t in ax.texts)
+    fig.canvas.draw()
 
 
 def test_widget_histogram_matches_samples_and_fitted_normal():
@@ -57,8 +60,10 @@ def test_widget_histogram_matches_samples_and_fitted_normal():
     from simplest_node import ks_normal
 
     assert ks == ks_normal(samples)[0]
-    heights = sum(p.get_height() * p.get_width() for p in ax.patches)
-    assert heights == pytest.approx(1.0)
+    (stairs,) = ax.patches
+    edges = stairs.get_data().edges
+    assert np.sum(stairs.get_data().values * np.diff(edges)) == pytest.approx(1.0)
+    assert edges[0] <= samples.min() and edges[-1] >= samples.max()
     plt.close(fig)
 
 

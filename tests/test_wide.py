@@ -14,6 +14,7 @@ from simplest_node import (
     activation,
     integrate,
     ks_normal,
+    ks_null_level,
     linearized_loss,
     loglog_slope,
     monte_carlo,
@@ -225,6 +226,18 @@ def test_ks_normal_on_normal_and_on_non_normal_samples():
     assert ks_normal(rng.exponential(size=4000))[0] > 0.1
     stat, mu, sigma = ks_normal(np.array([0.0, 1.0, 2.0]))
     assert (mu, sigma) == (1.0, pytest.approx(np.sqrt(2 / 3)))
+
+
+def test_ks_null_level_equals_ks_normal_on_the_same_samples():
+    mean, q95 = ks_null_level(500, n_repeats=20, seed=3)
+    z = np.random.default_rng(3).standard_normal((20, 500))
+    direct = [ks_normal(row)[0] for row in z]
+    assert mean == pytest.approx(np.mean(direct), rel=1e-12)
+    assert q95 == pytest.approx(np.quantile(direct, 0.95), rel=1e-12)
+    # the floor falls like 1/sqrt(N)
+    assert ks_null_level(2000, seed=0)[0] == pytest.approx(ks_null_level(500, seed=0)[0] / 2, rel=0.15)
+    with pytest.raises(ValueError, match="n_samples"):
+        ks_null_level(1)
 
 
 @settings(max_examples=30, deadline=None)

@@ -11,7 +11,7 @@ Public names (chapters and tests rely on them; keep them stable):
 * animation:  ``scrubber``
 * wide:       ``WideNODE``, ``Weights``, ``Grads``, ``sample_weights``, ``activation``, ``ACTIVATIONS``,
   ``monte_carlo``, ``MonteCarlo``, ``ks_normal``, ``loglog_slope``, ``train_wide``, ``WideHistory``,
-  ``linearized_loss``
+  ``linearized_loss``, ``ks_null_level``
 * plot_wide:  ``wide_histogram_figure``, ``draw_wide_histogram``
 """
 
@@ -30,6 +30,7 @@ from .wide import (
     WideNODE,
     activation,
     ks_normal,
+    ks_null_level,
     linearized_loss,
     loglog_slope,
     monte_carlo,
@@ -71,6 +72,7 @@ __all__ = [
     "train_wide",
     "WideHistory",
     "linearized_loss",
+    "ks_null_level",
     "wide_histogram_figure",
     "draw_wide_histogram",
 ]

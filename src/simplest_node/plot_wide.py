@@ -9,22 +9,24 @@ seed), so moving the T or activation slider only re-solves the ODE.
 
 from functools import lru_cache
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from scipy import stats
 
 from . import _checks
 from .wide import ACTIVATIONS, WideNODE, ks_normal, sample_weights
 
-__all__ = ["SLIDERS", "wide_histogram_figure", "draw_wide_histogram", "widget_samples"]
+__all__ = ["WIDE_HISTOGRAM_SLIDERS", "wide_histogram_figure", "draw_wide_histogram", "widget_samples"]
 
 WIDTHS = (1, 2, 4, 8, 16, 32, 64, 128)
 SCALINGS = ("fixed", "1/T")
-SLIDERS = {
-    "activation": list(ACTIVATIONS),
-    "width": list(WIDTHS),
-    "T": (0.5, 32.0, 0.5),
-    "scaling": list(SCALINGS),
+# The chapter's sliders: name -> (min, max, step, default) for a number, (options, default) for a
+# dropdown. Tests draw random settings from these.
+WIDE_HISTOGRAM_SLIDERS = {
+    "activation": (ACTIVATIONS, "tanh"),
+    "width": (WIDTHS, 16),
+    "T": (0.5, 32.0, 0.5, 1.0),
+    "scaling": (SCALINGS, "fixed"),
 }
 INPUT = np.array([[1.0, 0.0]])
 
@@ -48,7 +50,7 @@ def widget_model(activation="tanh", T=1.0, scaling="fixed", c=1.0):
     return WideNODE(activation, T=T, n_steps=n_steps, method="euler", sigma_w=sigma_w)
 
 
-def widget_samples(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=400, seed=0):
+def widget_samples(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=300, seed=0):
     """f(x) at x = (1, 0) for ``n_draws`` networks (seeded), as a 1-D array."""
     width = _checks.positive_int("width", width)
     n_draws = _checks.positive_int("n_draws", n_draws, minimum=2)
@@ -58,14 +60,16 @@ def widget_samples(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=
     return model.forward(_weights(width, n_draws, int(seed)), INPUT)[:, 0]
 
 
-def wide_histogram_figure(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=400, seed=0):
+def wide_histogram_figure(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=300, seed=0):
     """Histogram of f(x) over random networks with the fitted normal; returns the Figure."""
     samples = widget_samples(activation, width, T, scaling, n_draws, seed)
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    # A bare Figure with fixed margins (pyplot's manager and constrained layout cost more than
+    # the drawing); Jupyter displays a Figure directly.
+    fig = Figure(figsize=(6.4, 3.6))
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.14, top=0.85)
     sigma_w = "1" if scaling == "fixed" else "1/T"
-    draw_wide_histogram(
-        ax, samples, f"{activation}, width n = {width}, T = {T:g}, $\\sigma_w$ = {sigma_w}"
-    )
+    draw_wide_histogram(ax, samples, f"{activation}, width n = {width}, T = {T:g}, sigma_w = {sigma_w}")
     return fig
 
 
@@ -86,7 +90,8 @@ def draw_wide_histogram(ax, samples, title=""):
     ks, mu, sigma = ks_normal(samples)
     lim = max(4.0 * sigma, np.abs(samples - mu).max())
     bins = np.linspace(mu - lim, mu + lim, 41)
-    ax.hist(samples, bins=bins, density=True, color="C0", alpha=0.6, label=f"{samples.size} networks")
+    density, _ = np.histogram(samples, bins=bins, density=True)
+    ax.stairs(density, bins, fill=True, color="C0", alpha=0.6, label=f"{samples.size} networks")
     grid = np.linspace(mu - lim, mu + lim, 301)
     ax.plot(grid, stats.norm.pdf(grid, mu, sigma), color="C3", lw=2, label="fitted normal")
     ax.set_xlim(mu - lim, mu + lim)

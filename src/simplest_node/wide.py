@@ -60,6 +60,7 @@ __all__ = [
     "train_wide",
     "WideHistory",
     "linearized_loss",
+    "ks_null_level",
     "SMOOTH_ACTIVATIONS",
     "WIDE_METHODS",
     "Grads",
@@ -567,3 +568,21 @@ def linearized_loss(theta, residual, lr, n_iter):
     k = np.arange(n_iter + 1).reshape((-1,) + (1,) * lam.ndim)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.sum((factor**k * coef) ** 2, axis=-1) / (2 * B)
+
+
+def ks_null_level(n_samples, n_repeats=200, seed=0):
+    """Mean and 95th percentile of ``ks_normal`` on genuinely normal samples of size ``n_samples``.
+
+    The KS statistic of a finite sample never reaches 0: this is the floor below which a
+    measured statistic says nothing (it scales like 1/sqrt(n_samples)).
+    """
+    n_samples = _checks.positive_int("n_samples", n_samples, minimum=2)
+    n_repeats = _checks.positive_int("n_repeats", n_repeats)
+    rng = _rng(seed)
+    z = rng.standard_normal((n_repeats, n_samples))
+    mu = z.mean(axis=1, keepdims=True)
+    sigma = z.std(axis=1, keepdims=True)  # the maximum-likelihood fit of stats.norm.fit
+    values = np.sort(special.ndtr((np.sort(z, axis=1) - mu) / sigma), axis=1)
+    i = np.arange(1, n_samples + 1)
+    d = np.maximum(np.max(i / n_samples - values, axis=1), np.max(values - (i - 1) / n_samples, axis=1))
+    return float(d.mean()), float(np.quantile(d, 0.95))

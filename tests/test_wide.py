@@ -214,6 +214,18 @@ def test_kernel_mean_is_output_covariance():
     assert np.all(np.abs(products.mean(axis=0) - mc.kernels.mean(axis=0)) < 5 * stderr)
 
 
+def test_monte_carlo_list_of_models_shares_the_weights():
+    x = [[1.0, 0.0], [0.0, 1.0]]
+    models = [WideNODE("tanh", n_steps=3), WideNODE("relu", n_steps=3)]
+    together = monte_carlo(models, 5, x, 7, seed=2, chunk=3)
+    for m, result in zip(models, together):
+        alone = monte_carlo(m, 5, x, 7, seed=2, chunk=3)
+        np.testing.assert_array_equal(result.outputs, alone.outputs)
+        np.testing.assert_array_equal(result.kernels, alone.kernels)
+    with pytest.raises(TypeError, match="model"):
+        monte_carlo([], 5, x, 7)
+
+
 def test_monte_carlo_chunks_cover_all_draws():
     mc = monte_carlo(WideNODE(), 3, [[1.0, 0.0]], 11, seed=0, chunk=4)
     assert mc.outputs.shape == (11, 1) and mc.kernels.shape == (11, 1, 1)

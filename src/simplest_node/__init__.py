@@ -12,7 +12,7 @@ Public names (chapters and tests rely on them; keep them stable):
 * wide:       ``WideNODE``, ``Weights``, ``Grads``, ``sample_weights``, ``activation``, ``ACTIVATIONS``,
   ``monte_carlo``, ``MonteCarlo``, ``ks_normal``, ``loglog_slope``, ``train_wide``, ``WideHistory``,
   ``linearized_loss``, ``ks_null_level``
-* plot_wide:  ``wide_histogram_figure``, ``draw_wide_histogram``
+* plot_wide:  ``wide_histogram_figure``, ``draw_wide_histogram``, ``WIDE_HISTOGRAM_SLIDERS``
 """
 
 from .animation import scrubber
@@ -37,7 +37,7 @@ from .wide import (
     sample_weights,
     train_wide,
 )
-from .plot_wide import draw_wide_histogram, wide_histogram_figure
+from .plot_wide import WIDE_HISTOGRAM_SLIDERS, draw_wide_histogram, wide_histogram_figure
 
 __all__ = [
     "integrate",
@@ -75,6 +75,7 @@ __all__ = [
     "ks_null_level",
     "wide_histogram_figure",
     "draw_wide_histogram",
+    "WIDE_HISTOGRAM_SLIDERS",
 ]
 
 __version__ = "0.1.0"

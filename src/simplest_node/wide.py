@@ -31,8 +31,8 @@ the smoothness of ``phi`` (the chapter measures it).
 
 Kernels, per network (one draw of U, W, v):
 
-* ``kernel``: the empirical NNGP kernel ``K(x, x') = c_v^2 * n * <phi(h_T(x)), phi(h_T(x'))>/n``
-  ``= sigma_v^2/n * phi(h_T(x))^T phi(h_T(x'))``, the covariance of f over v given U and W;
+* ``kernel``: the empirical NNGP kernel ``K(x, x') = sigma_v^2/n * phi(h_T(x))^T phi(h_T(x'))``,
+  the covariance of f over v given U and W;
   its mean over draws is exactly the covariance of the outputs at width n;
 * ``ntk``: the empirical neural tangent kernel ``Theta(x, x') = <df(x)/dtheta, df(x')/dtheta>``
   over all parameters theta = (U, W, v).
@@ -318,8 +318,9 @@ class WideNODE:
     def _backward(self, weights, x, h_T, stages, fbar):
         """Reverse pass through the solver for output cotangents ``fbar`` (D, B).
 
-        Returns (lambda_0, kbar, pstage, hbar_T): the cotangent of h(0), and for every stage
-        (k, i) the cotangent of its slope ``k_{k,i}`` and phi(y_{k,i}) (lists, each (D, n, B)).
+        Returns (lambda_0, kbars, pstages): the cotangent of h(0), and for every stage (k, i) the
+        cotangent of its slope ``k_{k,i}`` and phi(y_{k,i}) (two lists of (D, n, B) arrays). The
+        B columns never mix, so with ``fbar = 1`` column b holds the derivatives of f(x_b) alone.
         """
         phi, dphi = activation(self.activation)
         U, W, v = weights

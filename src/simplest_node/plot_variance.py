@@ -1,0 +1,129 @@
+"""Chapter 5 figures: the variance-corrected rule, plain and safeguarded, on a log scale.
+
+``variance_corrected_figure(lr, a0, t, safeguard)`` is the chapter's widget: the loss against the
+iteration for the plain rule and for a safeguarded one (``VarianceCorrectedLineSearch`` or
+``VarianceCorrectedClipped``) from one initialization, with the gradient-flow prediction
+Loss(a0) e^{-2 lr k} for reference. It is a pure function of the slider values; a run whose loss
+overflows is drawn up to its last finite value and flagged on the figure. ``draw_loss_curves``
+draws a whole batch of training runs, coloured by a0, for the chapter's comparison figures.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import LogLocator, NullLocator
+
+from . import _checks
+from .linear import LinearProblem
+from .optimizers import VarianceCorrected
+from .safeguards import VarianceCorrectedClipped, VarianceCorrectedLineSearch
+from .training import train
+
+__all__ = [
+    "VARIANCE_SLIDERS",
+    "SAFEGUARDS",
+    "variance_corrected_figure",
+    "draw_variance_corrected",
+    "draw_loss_curves",
+]
+
+# The chapter's sliders: name -> (min, max, step, default); options list for dropdowns.
+VARIANCE_SLIDERS = {
+    "lr": (0.05, 1.0, 0.05, 0.5),
+    "a0": (-10.0, 10.0, 0.5, -5.0),
+    "t": (0.25, 3.0, 0.25, 1.0),
+}
+SAFEGUARDS = ["line search", "clipping"]
+
+LOSS_FLOOR = 1e-16  # the y axis starts here: losses below are off the plot (converged)
+
+
+def _safeguarded(safeguard, lr):
+    _checks.choice("safeguard", safeguard, SAFEGUARDS)
+    if safeguard == "line search":
+        return VarianceCorrectedLineSearch(lr)
+    return VarianceCorrectedClipped(lr, max_step=1.0)
+
+
+def variance_corrected_figure(lr=0.5, a0=-5.0, t=1.0, safeguard="line search", n_iter=60, a_star=1.0):
+    """Chapter 5 widget: Loss(a_k) against k, plain vs safeguarded variance-corrected rule."""
+    fig, ax = plt.subplots(figsize=(7.0, 3.8))
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.13, top=0.91)
+    draw_variance_corrected(ax, lr, a0, t, safeguard, n_iter, a_star)
+    return fig
+
+
+def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search", n_iter=60, a_star=1.0):
+    """Draw ``variance_corrected_figure`` on the Axes ``ax``; return the two training histories.
+
+    Returns ``{"plain": History, "safeguarded": History}`` (one entry each) so callers can read the
+    numbers behind the curves.
+    """
+    lr = _checks.positive_finite("lr", lr)
+    a0 = _checks.finite("a0", a0)
+    n_iter = _checks.positive_int("n_iter", n_iter)
+    problem = LinearProblem(a_star=a_star, t=t)
+    runs = {
+        "plain": train(problem, VarianceCorrected(lr), [a0], n_iter),
+        "safeguarded": train(problem, _safeguarded(safeguard, lr), [a0], n_iter),
+    }
+    k = np.arange(n_iter + 1)
+    loss0 = float(runs["plain"].loss[0, 0])
+    with np.errstate(over="ignore", under="ignore"):
+        flow = loss0 * np.exp(-2.0 * lr * k)
+    ax.semilogy(k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5,
+                label=r"gradient flow $e^{-2\,\mathrm{lr}\,k}\,\mathrm{Loss}(a_0)$")
+    styles = {"plain": ("C3", "--", "plain rule"), "safeguarded": ("C0", "-", f"with {safeguard}")}
+    top = loss0
+    notes = []
+    for name, history in runs.items():
+        color, ls, label = styles[name]
+        loss = history.loss[:, 0]
+        shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
+        ax.semilogy(k, shown, color=color, ls=ls, lw=1.8, label=label, marker=".", ms=3)
+        if np.isfinite(shown).any():
+            top = max(top, np.nanmax(shown))
+        if history.diverged[0]:
+            notes.append(f"{label}: diverged (overflow) at step {history.diverged_at[0]}")
+        else:
+            reached = history.converged_at(1e-10)[0]
+            peak = np.max(loss)  # finite: the run did not diverge
+            notes.append(f"{label}: peak loss {peak:.3g}, "
+                         + (f"loss < 1e-10 at step {reached}" if reached >= 0 else "loss >= 1e-10"))
+    ax.set_ylim(LOSS_FLOOR, max(10.0 * top, 1.0))
+    # A loss that overshoots spans ~190 decades: a few labelled decades, no minor ticks (fast draw).
+    ax.yaxis.set_major_locator(LogLocator(numticks=7))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_xlim(0, n_iter)
+    ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top",
+            fontsize="small", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel(r"$\mathrm{Loss}(a_k)$ (log scale)")
+    ax.set_title(f"Variance-corrected rule: lr = {lr:g}, $a_0$ = {a0:g}, t = {problem.t:g}, a* = {a_star:g}")
+    ax.legend(loc="center right", fontsize="small")
+    return runs
+
+
+def draw_loss_curves(ax, history, a0, title, cmap="viridis", floor=LOSS_FLOOR):
+    """Draw Loss(a_k) against k on a log scale for every run in ``history``, coloured by ``a0``.
+
+    Entries that diverged are drawn up to their last finite loss and ended with an x. Returns the
+    ScalarMappable of the colouring, for a colour bar.
+    """
+    a0 = _checks.finite_array("a0", a0)
+    if a0.ndim != 1 or a0.size != history.loss.shape[1]:
+        raise ValueError(f"a0 must be a 1-D array with one entry per run ({history.loss.shape[1]})")
+    norm = plt.Normalize(a0.min(), a0.max() if a0.max() > a0.min() else a0.min() + 1.0)
+    colormap = plt.get_cmap(cmap)
+    k = np.arange(history.loss.shape[0])
+    for j in range(a0.size):
+        loss = history.loss[:, j]
+        shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
+        ax.semilogy(k, shown, color=colormap(norm(a0[j])), lw=1.0)
+        if history.diverged[j] and history.diverged_at[j] > 0:
+            last = history.diverged_at[j] - 1
+            ax.semilogy([last], [shown[last]], "x", color=colormap(norm(a0[j])))
+    ax.set_ylim(bottom=floor)
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel(r"$\mathrm{Loss}(a_k)$ (log scale)")
+    ax.set_title(title)
+    return plt.cm.ScalarMappable(norm=norm, cmap=colormap)

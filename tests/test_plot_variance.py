@@ -57,6 +57,7 @@ def test_widget_over_200_random_settings():
             else:
                 assert np.all(np.isfinite(loss))
         assert not runs["safeguarded"].diverged[0], values  # the safeguard never diverges
+        fig.canvas.draw()  # drawing must not warn either (RuntimeWarnings are errors)
         plt.close(fig)
 
 
@@ -85,6 +86,22 @@ def test_draw_loss_curves_marks_divergence():
     mappable = draw_loss_curves(ax, h, a0, "title")
     assert len(ax.lines) == 3 + 1  # three curves, one divergence marker (-10 diverges at step 1)
     assert mappable.norm.vmin == -10.0 and mappable.norm.vmax == 2.0
+    plt.close(fig)
+
+
+def test_draw_loss_curves_near_the_largest_double_draws_silently():
+    a0 = np.array([-5.57, 2.0])  # the plain rule's first step from -5.57 gives a loss of about 2e304
+    h = train(LinearProblem(), VarianceCorrected(0.5), a0, 5)
+    assert 1e300 < h.loss[1, 0] < np.inf
+    fig, ax = plt.subplots()
+    draw_loss_curves(ax, h, a0, "title")
+    fig.canvas.draw()  # RuntimeWarnings are errors: the log ticks must not overflow
+    assert ax.get_ylim()[1] <= 1.000001e300
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    runs = draw_variance_corrected(ax, lr=0.5, a0=-5.58, t=1.0)  # peak loss 2.2e307
+    assert 1e307 < runs["plain"].loss.max() < np.inf
+    fig.canvas.draw()
     plt.close(fig)
 
 

@@ -10,7 +10,7 @@ draws a whole batch of training runs, coloured by a0, for the chapter's comparis
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import LogLocator, NullLocator
+from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, NullLocator
 
 from . import _checks
 from .linear import LinearProblem
@@ -35,6 +35,32 @@ VARIANCE_SLIDERS = {
 SAFEGUARDS = ["line search", "clipping"]
 
 LOSS_FLOOR = 1e-16  # the y axis starts here: losses below are off the plot (converged)
+LOSS_CEILING = 1e300  # and ends at most here (matplotlib's log ticks overflow near the largest double)
+
+
+def _fix_log_limits(ax, losses, floor=LOSS_FLOOR):
+    """Fix a log y axis to [floor, 10 x the largest finite loss] (at most LOSS_CEILING), before plotting.
+
+    Autoscaling a log axis around a loss near the largest double overflows inside matplotlib, and a
+    loss that overshoots spans ~190 decades: a few labelled decades, no minor ticks (a fast draw).
+    """
+    top = 1.0
+    for loss in losses:
+        loss = np.asarray(loss, dtype=float)
+        finite = loss[np.isfinite(loss)]
+        if finite.size:
+            top = max(top, float(finite.max()))
+    low, high = np.log10(floor), min(np.log10(top) + 1.0, np.log10(LOSS_CEILING))
+    ax.set_yscale("log")
+    ax.set_ylim(10.0**low, 10.0**high)
+    ax.set_autoscaley_on(False)
+    # Ticks at every `stride` decades, at most 8 of them, computed here: matplotlib's LogLocator
+    # places ticks beyond the limits and overflows when they are near the largest double.
+    stride = next(d for d in (1, 2, 4, 5, 10, 20, 25, 50, 100) if (high - low) / d <= 8)
+    decades = np.arange(np.ceil(low / stride) * stride, high + 1e-9, stride)
+    ax.yaxis.set_major_locator(FixedLocator(10.0**decades))
+    ax.yaxis.set_major_formatter(LogFormatterSciNotation())
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
 def _safeguarded(safeguard, lr):
@@ -68,20 +94,18 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
     }
     k = np.arange(n_iter + 1)
     loss0 = float(runs["plain"].loss[0, 0])
+    _fix_log_limits(ax, [loss0] + [h.loss for h in runs.values()])
     with np.errstate(over="ignore", under="ignore"):
         flow = loss0 * np.exp(-2.0 * lr * k)
-    ax.semilogy(k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5,
+    ax.plot(k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5,
                 label=r"gradient flow $e^{-2\,\mathrm{lr}\,k}\,\mathrm{Loss}(a_0)$")
     styles = {"plain": ("C3", "--", "plain rule"), "safeguarded": ("C0", "-", f"with {safeguard}")}
-    top = loss0
     notes = []
     for name, history in runs.items():
         color, ls, label = styles[name]
         loss = history.loss[:, 0]
         shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
-        ax.semilogy(k, shown, color=color, ls=ls, lw=1.8, label=label, marker=".", ms=3)
-        if np.isfinite(shown).any():
-            top = max(top, np.nanmax(shown))
+        ax.plot(k, shown, color=color, ls=ls, lw=1.8, label=label, marker=".", ms=3)
         if history.diverged[0]:
             notes.append(f"{label}: diverged (overflow) at step {history.diverged_at[0]}")
         else:
@@ -89,10 +113,6 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
             peak = np.max(loss)  # finite: the run did not diverge
             notes.append(f"{label}: peak loss {peak:.3g}, "
                          + (f"loss < 1e-10 at step {reached}" if reached >= 0 else "loss >= 1e-10"))
-    ax.set_ylim(LOSS_FLOOR, max(10.0 * top, 1.0))
-    # A loss that overshoots spans ~190 decades: a few labelled decades, no minor ticks (fast draw).
-    ax.yaxis.set_major_locator(LogLocator(numticks=7))
-    ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xlim(0, n_iter)
     ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top",
             fontsize="small", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
@@ -115,14 +135,14 @@ def draw_loss_curves(ax, history, a0, title, cmap="viridis", floor=LOSS_FLOOR):
     norm = plt.Normalize(a0.min(), a0.max() if a0.max() > a0.min() else a0.min() + 1.0)
     colormap = plt.get_cmap(cmap)
     k = np.arange(history.loss.shape[0])
+    _fix_log_limits(ax, [history.loss], floor)
     for j in range(a0.size):
         loss = history.loss[:, j]
         shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
-        ax.semilogy(k, shown, color=colormap(norm(a0[j])), lw=1.0)
+        ax.plot(k, shown, color=colormap(norm(a0[j])), lw=1.0)
         if history.diverged[j] and history.diverged_at[j] > 0:
             last = history.diverged_at[j] - 1
-            ax.semilogy([last], [shown[last]], "x", color=colormap(norm(a0[j])))
-    ax.set_ylim(bottom=floor)
+            ax.plot([last], [shown[last]], "x", color=colormap(norm(a0[j])))
     ax.set_xlabel("iteration $k$")
     ax.set_ylabel(r"$\mathrm{Loss}(a_k)$ (log scale)")
     ax.set_title(title)

@@ -36,7 +36,7 @@ notebooks: $(INSTALLED)
 
 ## benchmarks: print the speed figures (not tests)
 benchmarks: $(INSTALLED)
-	$(PY) benchmarks/sweep.py
+	for script in benchmarks/sweep.py benchmarks/widget_ch*.py; do if [ -f "$$script" ]; then $(PY) "$$script"; fi; done
 
 clean:
 	rm -rf _build

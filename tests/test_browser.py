@@ -1,0 +1,141 @@
+"""The built site as a reader sees it: every TOC page in headless Chromium, served from 127.0.0.1.
+
+For each page: no console message at level SEVERE (except those listed in ALLOWED_CONSOLE, each
+with its reason); MathJax has typeset every equation (no raw ``$$`` or ``\\begin{`` in the visible
+text, rendered math present where the page has math); every image loaded; on pages with an
+animation scrubber, the next-frame button changes the frame. A screenshot of every page goes to
+``_build/screenshots/``.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them). Without them the
+test is skipped locally, but fails under CI (``CI=true``), where a skipped browser test would hide a
+broken site. The site needs no network: MathJax is served from the build, no widget JS is loaded.
+"""
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, toc_files
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+# Console messages at level SEVERE that are allowed, as (substring, reason). Keep this short.
+ALLOWED_CONSOLE = [
+    # Browsers request /favicon.ico on their own; the book has no favicon, so the local server's
+    # 404 is logged. Not something a reader of a page sees or that the book loads.
+    ("favicon.ico", "the browser's own favicon request; the book sets none"),
+]
+
+
+def _have_browser():
+    return CHROMIUM.exists() and CHROMEDRIVER.exists()
+
+
+if not _have_browser():
+    if os.environ.get("CI"):
+        pytest.fail(
+            "CI needs chromium and chromium-driver (apt-get install chromium chromium-driver)",
+            pytrace=False,
+        )
+    pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site_html):
+    handler = functools.partial(_QuietHandler, directory=str(site_html))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage", "--window-size=1280,1600",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def screenshots_folder():
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+
+
+WAIT_FOR_MATHJAX = """
+const done = arguments[arguments.length - 1];
+if (!window.MathJax || !MathJax.startup) { done("no MathJax"); return; }
+MathJax.startup.promise.then(() => done("typeset")).catch(e => done("error: " + e));
+"""
+
+
+def _severe_messages(driver):
+    messages = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    return [m for m in messages if not any(allowed in m for allowed, _ in ALLOWED_CONSOLE)]
+
+
+@pytest.mark.parametrize("doc", toc_files())
+def test_page_in_browser(browser, server, doc):
+    browser.get_log("browser")  # drop messages left from the previous page
+    browser.get(f"{server}/{doc}.html")
+    has_math = browser.execute_script("return document.querySelectorAll('.math').length")
+    state = browser.execute_async_script(WAIT_FOR_MATHJAX)
+    # Sphinx loads MathJax only on pages that have math.
+    assert state == ("typeset" if has_math else "no MathJax"), f"MathJax on {doc}: {state}"
+
+    # Every equation typeset: no TeX left in the visible text.
+    text = browser.find_element(By.TAG_NAME, "article").text
+    assert "$$" not in text and "\\begin{" not in text, f"raw TeX left on {doc}"
+    rendered = browser.execute_script("return document.querySelectorAll('mjx-container').length")
+    assert rendered >= has_math, f"{doc}: {has_math} math elements but {rendered} rendered"
+    errors = browser.execute_script("return document.querySelectorAll('mjx-merror').length")
+    assert errors == 0, f"{doc}: {errors} MathJax errors"
+
+    # Every image loaded (images inside closed dropdowns load too: they are not lazy).
+    broken = browser.execute_script(
+        "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))"
+    )
+    assert not broken, f"{doc}: images not loaded: {broken}"
+
+    # Kernel-free scrubbers: the next-frame button must change the frame.
+    players = browser.find_elements(By.CSS_SELECTOR, "div.animation")
+    for player in players:
+        frame = player.find_element(By.CSS_SELECTOR, "img")
+        before = frame.get_attribute("src")
+        button = player.find_element(By.CSS_SELECTOR, "button[title='Next frame']")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        button.click()
+        assert frame.get_attribute("src") != before, f"{doc}: scrubber's next frame did not change it"
+
+    browser.execute_script("window.scrollTo(0, 0);")
+    browser.save_screenshot(str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"))
+    severe = _severe_messages(browser)  # reading the log empties it
+    assert not severe, f"{doc}: console errors: {severe}"

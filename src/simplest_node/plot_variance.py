@@ -10,7 +10,8 @@ draws a whole batch of training runs, coloured by a0, for the chapter's comparis
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, NullLocator
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from . import _checks
 from .linear import LinearProblem
@@ -59,7 +60,8 @@ def _fix_log_limits(ax, losses, floor=LOSS_FLOOR):
     stride = next(d for d in (1, 2, 4, 5, 10, 20, 25, 50, 100) if (high - low) / d <= 8)
     decades = np.arange(np.ceil(low / stride) * stride, high + 1e-9, stride)
     ax.yaxis.set_major_locator(FixedLocator(10.0**decades))
-    ax.yaxis.set_major_formatter(LogFormatterSciNotation())
+    # Plain-text labels (1e-16, 1e+20): mathtext powers would be parsed anew for every new range.
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"1e{round(np.log10(value)):+d}"))
     ax.yaxis.set_minor_locator(NullLocator())
 
 
@@ -72,7 +74,10 @@ def _safeguarded(safeguard, lr):
 
 def variance_corrected_figure(lr=0.5, a0=-5.0, t=1.0, safeguard="line search", n_iter=60, a_star=1.0):
     """Chapter 5 widget: Loss(a_k) against k, plain vs safeguarded variance-corrected rule."""
-    fig, ax = plt.subplots(figsize=(7.0, 3.8))
+    # A bare Figure with fixed margins (see the README): Jupyter displays it, and an update skips
+    # pyplot's figure manager and constrained layout.
+    fig = Figure(figsize=(7.0, 3.8))
+    ax = fig.subplots()
     fig.subplots_adjust(left=0.11, right=0.98, bottom=0.13, top=0.91)
     draw_variance_corrected(ax, lr, a0, t, safeguard, n_iter, a_star)
     return fig
@@ -98,7 +103,7 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
     with np.errstate(over="ignore", under="ignore"):
         flow = loss0 * np.exp(-2.0 * lr * k)
     ax.plot(k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5,
-                label=r"gradient flow $e^{-2\,\mathrm{lr}\,k}\,\mathrm{Loss}(a_0)$")
+                label="gradient flow: Loss(a0) exp(-2 lr k)")
     styles = {"plain": ("C3", "--", "plain rule"), "safeguarded": ("C0", "-", f"with {safeguard}")}
     notes = []
     for name, history in runs.items():
@@ -116,9 +121,10 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
     ax.set_xlim(0, n_iter)
     ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top",
             fontsize="small", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
-    ax.set_xlabel("iteration $k$")
-    ax.set_ylabel(r"$\mathrm{Loss}(a_k)$ (log scale)")
-    ax.set_title(f"Variance-corrected rule: lr = {lr:g}, $a_0$ = {a0:g}, t = {problem.t:g}, a* = {a_star:g}")
+    ax.set_xlabel("iteration k")  # plain text throughout: no mathtext to lay out on each update
+    ax.set_ylabel("Loss(a_k) (log scale)")
+    # Plain text for labels that change with the sliders: each new mathtext string is parsed anew.
+    ax.set_title(f"Variance-corrected rule: lr = {lr:g}, a0 = {a0:g}, t = {problem.t:g}, a* = {a_star:g}")
     ax.legend(loc="center right", fontsize="small")
     return runs
 

@@ -1,5 +1,7 @@
 """Chapter 5 figures: the widget over random slider settings, flags, and bad input."""
 
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -21,18 +23,19 @@ from simplest_node import (  # noqa: E402
 
 
 def _settings(n, seed=0):
-    """``n`` seeded slider settings on the sliders' grids, the corners of the box included."""
+    """``n`` seeded slider settings on the sliders' grids, the corners of the box first."""
     rng = np.random.default_rng(seed)
     names = list(VARIANCE_SLIDERS)
-    corners = [dict(zip(names, c)) for c in np.array(np.meshgrid(*[[v[0], v[1]] for v in VARIANCE_SLIDERS.values()])).reshape(len(names), -1).T]
+    corners = [dict(zip(names, c)) for c in itertools.product(*[v[:2] for v in VARIANCE_SLIDERS.values()])]
     out = []
     for i in range(n):
         if i < len(corners):
-            values = corners[i]
+            values = dict(corners[i])
         else:
-            values = {}
-            for name, (low, high, step, _) in VARIANCE_SLIDERS.items():
-                values[name] = low + step * rng.integers(0, round((high - low) / step) + 1)
+            values = {
+                name: low + step * rng.integers(0, round((high - low) / step) + 1)
+                for name, (low, high, step, _) in VARIANCE_SLIDERS.items()
+            }
         values = {k: float(v) for k, v in values.items()}
         values["safeguard"] = SAFEGUARDS[i % len(SAFEGUARDS)]
         out.append(values)

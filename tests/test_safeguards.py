@@ -162,3 +162,12 @@ def test_repr():
 def test_bad_input(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+def test_line_search_on_a_solver_model_decreases_its_own_loss():
+    """With RK4 inside the model, Loss' d is no longer -2 Loss; Armijo still uses Loss' d itself."""
+    rk4 = LinearProblem(1.0, 1.0, 1.0, method="rk4", n_steps=2)
+    h = train(rk4, VarianceCorrectedLineSearch(0.5), np.linspace(-6.0, 3.0, 19), 60)
+    assert not h.diverged.any()
+    assert np.all(h.loss[1:] <= h.loss[:-1])
+    assert np.all(h.converged_at(1e-10) >= 0)

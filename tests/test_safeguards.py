@@ -171,3 +171,12 @@ def test_line_search_on_a_solver_model_decreases_its_own_loss():
     assert not h.diverged.any()
     assert np.all(h.loss[1:] <= h.loss[:-1])
     assert np.all(h.converged_at(1e-10) >= 0)
+
+
+@pytest.mark.parametrize("lr", [1e-300, 1e-100, 1e-10])
+def test_overshoot_threshold_for_tiny_rates(lr):
+    """Far out e^{u_c} is negligible: the root solves u + lr e^{-u} = log 2 (the step lands where the
+    loss is as large as on the plateau). The step itself, ~ 1/lr, is formed without overflow."""
+    uc = overshoot_threshold(lr)
+    assert uc < np.log(lr)
+    assert uc + np.exp(np.log(lr) - uc) == pytest.approx(np.log(2.0), abs=1e-8)

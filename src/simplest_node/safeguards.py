@@ -62,19 +62,26 @@ def overshoot_threshold(lr):
     if lr > 1.0:
         raise ValueError(f"lr must lie in (0, 1] for overshoot_threshold, got {lr!r}")
 
-    def excess(u):
-        u = float(u)
-        with np.errstate(over="ignore"):
-            u_next = u + lr * np.expm1(-u)
-        # log of the one-step loss ratio, written to avoid overflow: > 0 iff the loss increases
-        if u_next > 700.0:
-            return 2.0 * u_next
-        return np.log(abs(np.expm1(u_next))) - np.log(-np.expm1(u))
+    def log_distance(u):
+        # log|e^u - 1|, accurate also where e^u is tiny (log1p) or huge (u itself)
+        if u < 0.0:
+            return np.log1p(-np.exp(u))
+        return u + np.log(-np.expm1(-u)) if u > 0.0 else -np.inf
 
-    low = -1.0
-    while excess(low) <= 0.0:  # the root lies below -1 for every lr <= 1 (near 0 the step contracts)
-        low *= 2.0
-    return float(brentq(excess, low, -1e-9, xtol=1e-14, rtol=1e-14))
+    def excess(u):
+        # log of the one-step loss ratio, > 0 iff the loss increases; the step lr (e^{-u} - 1) is
+        # formed in logs, so that even lr = 1e-300 (root near u = -690) needs no overflowing number
+        log_step = np.log(lr) - u + np.log1p(-np.exp(u))
+        if log_step > 700.0:  # the step is astronomically large: so is the loss ratio
+            return log_step
+        return log_distance(u + np.exp(log_step)) - log_distance(u)
+
+    # On [log lr, 0) the loss decreases (see the chapter), so the root lies below min(log lr, -1e-3).
+    high = min(float(np.log(lr)), -1e-3)
+    width = 1.0
+    while excess(high - width) <= 0.0:
+        width *= 2.0
+    return float(brentq(excess, high - width, high, xtol=1e-14, rtol=1e-14))
 
 
 class VarianceCorrectedClipped:

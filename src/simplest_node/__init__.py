@@ -9,6 +9,11 @@ Public names (chapters and tests rely on them; keep them stable):
 * plot_model: ``simplest_model_figure``, ``draw_simplest_model``,
   ``SIMPLEST_MODEL_SLIDERS``
 * animation:  ``scrubber``
+* safeguards: ``variance_corrected_direction``, ``overshoot_threshold``, ``VarianceCorrectedClipped``,
+  ``VarianceCorrectedLineSearch``
+* minibatch:  ``VarianceCorrectedSGD``, ``MOMENT_BATCHES``, ``moment_noise_rate``
+* plot_variance: ``variance_corrected_figure``, ``draw_variance_corrected``, ``draw_loss_curves``,
+  ``VARIANCE_SLIDERS``, ``SAFEGUARDS``
 * wide:       ``WideNODE``, ``Weights``, ``Grads``, ``sample_weights``, ``activation``, ``ACTIVATIONS``,
   ``monte_carlo``, ``MonteCarlo``, ``ks_normal``, ``loglog_slope``, ``train_wide``, ``WideHistory``,
   ``linearized_loss``, ``ks_null_level``
@@ -21,6 +26,20 @@ from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_model import SIMPLEST_MODEL_SLIDERS, draw_simplest_model, simplest_model_figure
 from .solvers import EXPLICIT_METHODS, METHODS, ORDERS, SYMPLECTIC_METHODS, integrate, step
 from .training import History, train
+from .safeguards import (
+    VarianceCorrectedClipped,
+    VarianceCorrectedLineSearch,
+    overshoot_threshold,
+    variance_corrected_direction,
+)
+from .minibatch import MOMENT_BATCHES, VarianceCorrectedSGD, moment_noise_rate
+from .plot_variance import (
+    SAFEGUARDS,
+    VARIANCE_SLIDERS,
+    draw_loss_curves,
+    draw_variance_corrected,
+    variance_corrected_figure,
+)
 from .wide import (
     ACTIVATIONS,
     Grads,
@@ -59,6 +78,18 @@ __all__ = [
     "draw_simplest_model",
     "SIMPLEST_MODEL_SLIDERS",
     "scrubber",
+    "variance_corrected_direction",
+    "overshoot_threshold",
+    "VarianceCorrectedClipped",
+    "VarianceCorrectedLineSearch",
+    "VarianceCorrectedSGD",
+    "MOMENT_BATCHES",
+    "moment_noise_rate",
+    "variance_corrected_figure",
+    "draw_variance_corrected",
+    "draw_loss_curves",
+    "VARIANCE_SLIDERS",
+    "SAFEGUARDS",
     "WideNODE",
     "Weights",
     "Grads",

@@ -9,6 +9,15 @@ Public names (chapters and tests rely on them; keep them stable):
 * plot_model: ``simplest_model_figure``, ``draw_simplest_model``,
   ``SIMPLEST_MODEL_SLIDERS``
 * animation:  ``scrubber``
+* safeguards: ``variance_corrected_direction``, ``overshoot_threshold``, ``VarianceCorrectedClipped``,
+  ``VarianceCorrectedLineSearch``
+* minibatch:  ``VarianceCorrectedSGD``, ``MOMENT_BATCHES``, ``moment_noise_rate``
+* plot_variance: ``variance_corrected_figure``, ``draw_variance_corrected``, ``draw_loss_curves``,
+  ``VARIANCE_SLIDERS``, ``SAFEGUARDS``
+* wide:       ``WideNODE``, ``Weights``, ``Grads``, ``sample_weights``, ``activation``, ``ACTIVATIONS``,
+  ``monte_carlo``, ``MonteCarlo``, ``ks_normal``, ``loglog_slope``, ``train_wide``, ``WideHistory``,
+  ``linearized_loss``, ``ks_null_level``
+* plot_wide:  ``wide_histogram_figure``, ``draw_wide_histogram``, ``WIDE_HISTOGRAM_SLIDERS``
 * landscape:  ``growth_ratio``, ``landmark``, ``concavity_threshold``, ``plateau_edge``, ``wall_edge``,
   ``curvature``, ``classify``, ``gradient_identity_gap``, ``gradient_vs_t``, ``steepest_t``
 * gradients:  ``BUTCHER_TABLEAUX``, ``closed_form_gradient``, ``backprop_gradient``,
@@ -26,6 +35,37 @@ from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_model import SIMPLEST_MODEL_SLIDERS, draw_simplest_model, simplest_model_figure
 from .solvers import EXPLICIT_METHODS, METHODS, ORDERS, SYMPLECTIC_METHODS, integrate, step
 from .training import History, train
+from .safeguards import (
+    VarianceCorrectedClipped,
+    VarianceCorrectedLineSearch,
+    overshoot_threshold,
+    variance_corrected_direction,
+)
+from .minibatch import MOMENT_BATCHES, VarianceCorrectedSGD, moment_noise_rate
+from .plot_variance import (
+    SAFEGUARDS,
+    VARIANCE_SLIDERS,
+    draw_loss_curves,
+    draw_variance_corrected,
+    variance_corrected_figure,
+)
+from .wide import (
+    ACTIVATIONS,
+    Grads,
+    MonteCarlo,
+    Weights,
+    WideHistory,
+    WideNODE,
+    activation,
+    ks_normal,
+    ks_null_level,
+    linearized_loss,
+    loglog_slope,
+    monte_carlo,
+    sample_weights,
+    train_wide,
+)
+from .plot_wide import WIDE_HISTOGRAM_SLIDERS, draw_wide_histogram, wide_histogram_figure
 from .landscape import (
     classify,
     concavity_threshold,
@@ -86,6 +126,35 @@ __all__ = [
     "draw_simplest_model",
     "SIMPLEST_MODEL_SLIDERS",
     "scrubber",
+    "variance_corrected_direction",
+    "overshoot_threshold",
+    "VarianceCorrectedClipped",
+    "VarianceCorrectedLineSearch",
+    "VarianceCorrectedSGD",
+    "MOMENT_BATCHES",
+    "moment_noise_rate",
+    "variance_corrected_figure",
+    "draw_variance_corrected",
+    "draw_loss_curves",
+    "VARIANCE_SLIDERS",
+    "SAFEGUARDS",
+    "WideNODE",
+    "Weights",
+    "Grads",
+    "sample_weights",
+    "activation",
+    "ACTIVATIONS",
+    "monte_carlo",
+    "MonteCarlo",
+    "ks_normal",
+    "loglog_slope",
+    "train_wide",
+    "WideHistory",
+    "linearized_loss",
+    "ks_null_level",
+    "wide_histogram_figure",
+    "draw_wide_histogram",
+    "WIDE_HISTOGRAM_SLIDERS",
     "growth_ratio",
     "landmark",
     "concavity_threshold",

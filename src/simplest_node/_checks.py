@@ -61,3 +61,11 @@ def finite_array(name, value, allow_empty=False):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite numbers")
     return arr
+
+
+def open_interval(name, value, low, high):
+    """Return ``value`` as a float after checking low < value < high."""
+    value = finite(name, value)
+    if not low < value < high:
+        raise ValueError(f"{name} must lie in the open interval ({low:g}, {high:g}), got {value!r}")
+    return value

@@ -18,14 +18,14 @@ __all__ = ["scrubber"]
 # matplotlib's player draws its buttons with Font Awesome icons loaded from a CDN; offline (and in
 # the browser test) the buttons would be blank and the console would log a failed request. The
 # player is given plain Unicode symbols instead, and the stylesheet link is dropped.
-_ICONS = {
+_ICONS = {  # only the two triangles and ASCII: they render in every font, even a bare CI's
     "fa fa-play fa-flip-horizontal": "\u25C0",  # play backwards
     "fa fa-play": "\u25B6",
-    "fa fa-pause": "\u23F8",
-    "fa fa-step-backward": "\u23EE",
-    "fa fa-step-forward": "\u23ED",
-    "fa fa-fast-backward": "\u23EA",
-    "fa fa-fast-forward": "\u23E9",
+    "fa fa-pause": "||",
+    "fa fa-step-backward": "|\u25C0",
+    "fa fa-step-forward": "\u25B6|",
+    "fa fa-fast-backward": "|\u25C0\u25C0",
+    "fa fa-fast-forward": "\u25B6\u25B6|",
     "fa fa-minus": "\u2212",
     "fa fa-plus": "+",
 }

@@ -1,0 +1,155 @@
+"""Chapter 5 figures: the variance-corrected rule, plain and safeguarded, on a log scale.
+
+``variance_corrected_figure(lr, a0, t, safeguard)`` is the chapter's widget: the loss against the
+iteration for the plain rule and for a safeguarded one (``VarianceCorrectedLineSearch`` or
+``VarianceCorrectedClipped``) from one initialization, with the gradient-flow prediction
+Loss(a0) e^{-2 lr k} for reference. It is a pure function of the slider values; a run whose loss
+overflows is drawn up to its last finite value and flagged on the figure. ``draw_loss_curves``
+draws a whole batch of training runs, coloured by a0, for the chapter's comparison figures.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from . import _checks
+from .linear import LinearProblem
+from .optimizers import VarianceCorrected
+from .safeguards import VarianceCorrectedClipped, VarianceCorrectedLineSearch
+from .training import train
+
+__all__ = [
+    "VARIANCE_SLIDERS",
+    "SAFEGUARDS",
+    "variance_corrected_figure",
+    "draw_variance_corrected",
+    "draw_loss_curves",
+]
+
+# The chapter's sliders: name -> (min, max, step, default); options list for dropdowns.
+VARIANCE_SLIDERS = {
+    "lr": (0.05, 1.0, 0.05, 0.5),
+    "a0": (-10.0, 10.0, 0.5, -5.0),
+    "t": (0.25, 3.0, 0.25, 1.0),
+}
+SAFEGUARDS = ["line search", "clipping"]
+
+LOSS_FLOOR = 1e-16  # the y axis starts here: losses below are off the plot (converged)
+LOSS_CEILING = 1e300  # and ends at most here (matplotlib's log ticks overflow near the largest double)
+
+
+def _fix_log_limits(ax, losses, floor=LOSS_FLOOR):
+    """Fix a log y axis to [floor, 10 x the largest finite loss] (at most LOSS_CEILING), before plotting.
+
+    Autoscaling a log axis around a loss near the largest double overflows inside matplotlib, and a
+    loss that overshoots spans ~190 decades: a few labelled decades, no minor ticks (a fast draw).
+    """
+    top = 1.0
+    for loss in losses:
+        loss = np.asarray(loss, dtype=float)
+        finite = loss[np.isfinite(loss)]
+        if finite.size:
+            top = max(top, float(finite.max()))
+    low, high = np.log10(floor), min(np.log10(top) + 1.0, np.log10(LOSS_CEILING))
+    ax.set_yscale("log")
+    ax.set_ylim(10.0**low, 10.0**high)
+    ax.set_autoscaley_on(False)
+    # Ticks at every `stride` decades, at most 8 of them, computed here: matplotlib's LogLocator
+    # places ticks beyond the limits and overflows when they are near the largest double.
+    stride = next(d for d in (1, 2, 4, 5, 10, 20, 25, 50, 100) if (high - low) / d <= 8)
+    decades = np.arange(np.ceil(low / stride) * stride, high + 1e-9, stride)
+    ax.yaxis.set_major_locator(FixedLocator(10.0**decades))
+    # Plain-text labels (1e-16, 1e+20): mathtext powers would be parsed anew for every new range.
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"1e{round(np.log10(value)):+d}"))
+    ax.yaxis.set_minor_locator(NullLocator())
+
+
+def _safeguarded(safeguard, lr):
+    _checks.choice("safeguard", safeguard, SAFEGUARDS)
+    if safeguard == "line search":
+        return VarianceCorrectedLineSearch(lr)
+    return VarianceCorrectedClipped(lr, max_step=1.0)
+
+
+def variance_corrected_figure(lr=0.5, a0=-5.0, t=1.0, safeguard="line search", n_iter=60, a_star=1.0):
+    """Chapter 5 widget: Loss(a_k) against k, plain vs safeguarded variance-corrected rule."""
+    # A bare Figure with fixed margins (see the README): Jupyter displays it, and an update skips
+    # pyplot's figure manager and constrained layout.
+    fig = Figure(figsize=(7.0, 3.8))
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.13, top=0.91)
+    draw_variance_corrected(ax, lr, a0, t, safeguard, n_iter, a_star)
+    return fig
+
+
+def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search", n_iter=60, a_star=1.0):
+    """Draw ``variance_corrected_figure`` on the Axes ``ax``; return the two training histories.
+
+    Returns ``{"plain": History, "safeguarded": History}`` (one entry each) so callers can read the
+    numbers behind the curves.
+    """
+    lr = _checks.positive_finite("lr", lr)
+    a0 = _checks.finite("a0", a0)
+    n_iter = _checks.positive_int("n_iter", n_iter)
+    problem = LinearProblem(a_star=a_star, t=t)
+    runs = {
+        "plain": train(problem, VarianceCorrected(lr), [a0], n_iter),
+        "safeguarded": train(problem, _safeguarded(safeguard, lr), [a0], n_iter),
+    }
+    k = np.arange(n_iter + 1)
+    loss0 = float(runs["plain"].loss[0, 0])
+    _fix_log_limits(ax, [loss0] + [h.loss for h in runs.values()])
+    with np.errstate(over="ignore", under="ignore"):
+        flow = loss0 * np.exp(-2.0 * lr * k)
+    ax.plot(k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5,
+                label="gradient flow: Loss(a0) exp(-2 lr k)")
+    styles = {"plain": ("C3", "--", "plain rule"), "safeguarded": ("C0", "-", f"with {safeguard}")}
+    notes = []
+    for name, history in runs.items():
+        color, ls, label = styles[name]
+        loss = history.loss[:, 0]
+        shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
+        ax.plot(k, shown, color=color, ls=ls, lw=1.8, label=label, marker=".", ms=3)
+        if history.diverged[0]:
+            notes.append(f"{label}: diverged (overflow) at step {history.diverged_at[0]}")
+        else:
+            reached = history.converged_at(1e-10)[0]
+            peak = np.max(loss)  # finite: the run did not diverge
+            notes.append(f"{label}: peak loss {peak:.3g}, "
+                         + (f"loss < 1e-10 at step {reached}" if reached >= 0 else "loss >= 1e-10"))
+    ax.set_xlim(0, n_iter)
+    ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top",
+            fontsize="small", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
+    ax.set_xlabel("iteration k")  # plain text throughout: no mathtext to lay out on each update
+    ax.set_ylabel("Loss(a_k) (log scale)")
+    # Plain text for labels that change with the sliders: each new mathtext string is parsed anew.
+    ax.set_title(f"Variance-corrected rule: lr = {lr:g}, a0 = {a0:g}, t = {problem.t:g}, a* = {a_star:g}")
+    ax.legend(loc="center right", fontsize="small")
+    return runs
+
+
+def draw_loss_curves(ax, history, a0, title, cmap="viridis", floor=LOSS_FLOOR):
+    """Draw Loss(a_k) against k on a log scale for every run in ``history``, coloured by ``a0``.
+
+    Entries that diverged are drawn up to their last finite loss and ended with an x. Returns the
+    ScalarMappable of the colouring, for a colour bar.
+    """
+    a0 = _checks.finite_array("a0", a0)
+    if a0.ndim != 1 or a0.size != history.loss.shape[1]:
+        raise ValueError(f"a0 must be a 1-D array with one entry per run ({history.loss.shape[1]})")
+    norm = plt.Normalize(a0.min(), a0.max() if a0.max() > a0.min() else a0.min() + 1.0)
+    colormap = plt.get_cmap(cmap)
+    k = np.arange(history.loss.shape[0])
+    _fix_log_limits(ax, [history.loss], floor)
+    for j in range(a0.size):
+        loss = history.loss[:, j]
+        shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
+        ax.plot(k, shown, color=colormap(norm(a0[j])), lw=1.0)
+        if history.diverged[j] and history.diverged_at[j] > 0:
+            last = history.diverged_at[j] - 1
+            ax.plot([last], [shown[last]], "x", color=colormap(norm(a0[j])))
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel(r"$\mathrm{Loss}(a_k)$ (log scale)")
+    ax.set_title(title)
+    return plt.cm.ScalarMappable(norm=norm, cmap=colormap)

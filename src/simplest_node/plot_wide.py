@@ -1,0 +1,100 @@
+"""Chapter 8 widget: the output distribution of the width-n Neural ODE over random weights.
+
+``wide_histogram_figure`` is a pure function of the slider values (activation, width, horizon T,
+scaling of sigma_w) and returns a matplotlib Figure: the histogram of f(x) over ``n_draws``
+independent networks at the input x = (1, 0), the normal fitted by ``scipy.stats.norm.fit``, and
+the Kolmogorov-Smirnov statistic against it. The sampled weights are cached per (width, n_draws,
+seed), so moving the T or activation slider only re-solves the ODE.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy import stats
+
+from . import _checks
+from .wide import ACTIVATIONS, WideNODE, ks_normal, sample_weights
+
+__all__ = ["WIDE_HISTOGRAM_SLIDERS", "wide_histogram_figure", "draw_wide_histogram", "widget_samples"]
+
+WIDTHS = (1, 2, 4, 8, 16, 32, 64, 128)
+SCALINGS = ("fixed", "1/T")
+# The chapter's sliders: name -> (min, max, step, default) for a number, (options, default) for a
+# dropdown. Tests draw random settings from these.
+WIDE_HISTOGRAM_SLIDERS = {
+    "activation": (ACTIVATIONS, "tanh"),
+    "width": (WIDTHS, 16),
+    "T": (0.5, 32.0, 0.5, 1.0),
+    "scaling": (SCALINGS, "fixed"),
+}
+INPUT = np.array([[1.0, 0.0]])
+
+
+@lru_cache(maxsize=16)
+def _weights(width, n_draws, seed):
+    weights = sample_weights(width, 2, n_draws, seed)
+    for a in weights:
+        a.setflags(write=False)
+    return weights
+
+
+def widget_model(activation="tanh", T=1.0, scaling="fixed", c=1.0):
+    """The model behind the widget: explicit Euler with max(16, ceil(2T)) steps (dt <= 1/2),
+    sigma_u = sigma_v = 1 and sigma_w = c (``fixed``) or c / T (``1/T``)."""
+    _checks.choice("scaling", scaling, SCALINGS)
+    T = _checks.positive_finite("T", T)
+    c = _checks.positive_finite("c", c)
+    n_steps = max(16, int(np.ceil(2 * T)))
+    sigma_w = c if scaling == "fixed" else c / T
+    return WideNODE(activation, T=T, n_steps=n_steps, method="euler", sigma_w=sigma_w)
+
+
+def widget_samples(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=300, seed=0):
+    """f(x) at x = (1, 0) for ``n_draws`` networks (seeded), as a 1-D array."""
+    width = _checks.positive_int("width", width)
+    n_draws = _checks.positive_int("n_draws", n_draws, minimum=2)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+    model = widget_model(activation, T, scaling)
+    return model.forward(_weights(width, n_draws, int(seed)), INPUT)[:, 0]
+
+
+def wide_histogram_figure(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=300, seed=0):
+    """Histogram of f(x) over random networks with the fitted normal; returns the Figure."""
+    samples = widget_samples(activation, width, T, scaling, n_draws, seed)
+    # A bare Figure with fixed margins (pyplot's manager and constrained layout cost more than
+    # the drawing); Jupyter displays a Figure directly.
+    fig = Figure(figsize=(6.4, 3.6))
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.14, top=0.85)
+    sigma_w = "1" if scaling == "fixed" else "1/T"
+    draw_wide_histogram(ax, samples, f"{activation}, width n = {width}, T = {T:g}, sigma_w = {sigma_w}")
+    return fig
+
+
+def draw_wide_histogram(ax, samples, title=""):
+    """Draw the histogram of ``samples``, the fitted normal density and the KS statistic on ``ax``.
+
+    Non-finite samples (overflow) are reported on the axes instead of drawn.
+    """
+    samples = np.asarray(samples, dtype=float)
+    ax.clear()
+    ax.set_xlabel("network output $f(x)$")
+    ax.set_ylabel("density")
+    finite = np.isfinite(samples)
+    if not finite.all() or np.ptp(samples) == 0:
+        ax.text(0.5, 0.5, "outputs overflowed (not finite)", transform=ax.transAxes, ha="center", color="C3")
+        ax.set_title(title, fontsize="medium")
+        return None
+    ks, mu, sigma = ks_normal(samples)
+    lim = max(4.0 * sigma, np.abs(samples - mu).max())
+    bins = np.linspace(mu - lim, mu + lim, 41)
+    density, _ = np.histogram(samples, bins=bins, density=True)
+    ax.stairs(density, bins, fill=True, color="C0", alpha=0.6, label=f"{samples.size} networks")
+    grid = np.linspace(mu - lim, mu + lim, 301)
+    ax.plot(grid, stats.norm.pdf(grid, mu, sigma), color="C3", lw=2, label="fitted normal")
+    ax.set_xlim(mu - lim, mu + lim)
+    ax.set_title(f"{title}\nKS = {ks:.3f},  variance = {sigma**2:.3g}", fontsize="medium")
+    ax.legend(loc="upper right", fontsize="small")
+    return ks

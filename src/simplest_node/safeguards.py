@@ -1,0 +1,152 @@
+"""Safeguarded variance-corrected rules: the same direction, a step that cannot overshoot.
+
+The variance-corrected rule (``VarianceCorrected``) steps along the preconditioned direction
+
+    d(a) = -Loss'(a) / (t^2 sigma_a^2(t)),   sigma_a^2(t) = E[x_a(t)^2],
+
+which for the exact flow is d(a) = -(1/t)(1 - e^{(a* - a) t}), with a_{k+1} = a_k + lr d(a_k).
+Far below a* the factor e^{(a* - a) t} is huge and one step throws a far above a* (from a0 = -5,
+a* = t = 1, lr = 1/2 the loss jumps to about 1e170; from a0 = -10 the next e^{2 a t} overflows).
+The two optimizers here keep the direction and limit the step; both have the interface of the
+optimizers in ``simplest_node.optimizers`` (``init(a)``, ``update(problem, a, state, k)``), are
+elementwise in ``a`` and never use a*:
+
+* ``VarianceCorrectedClipped(lr, max_step)``: a <- a + clip(lr d(a), -max_step/t, max_step/t),
+  so the model's terminal state changes by at most a factor e^{max_step} per step.
+* ``VarianceCorrectedLineSearch(lr, shrink, c, max_backtracks)``: backtracking (Armijo) on the
+  loss: the step alpha d with alpha = lr, lr shrink, lr shrink^2, ... is the first that satisfies
+
+      Loss(a + alpha d) <= Loss(a) + c alpha Loss'(a) d = (1 - 2 c alpha) Loss(a)
+
+  (the last equality holds for the exact flow, where Loss'(a) d = -2 Loss(a)). Near a* the full
+  step alpha = lr is accepted (for lr <= 2 (1 - c)), so the rule then IS the variance-corrected rule
+  and keeps its contraction (1 - lr)^2 per step; every accepted step decreases the loss.
+"""
+
+import numpy as np
+from scipy.optimize import brentq
+
+from . import _checks
+
+__all__ = [
+    "variance_corrected_direction",
+    "overshoot_threshold",
+    "VarianceCorrectedClipped",
+    "VarianceCorrectedLineSearch",
+]
+
+
+def variance_corrected_direction(problem, a):
+    """d(a) = -Loss'(a) / (t^2 E[x_a(t)^2]): the variance-corrected rule's step for lr = 1.
+
+    For the exact flow d(a) = -(1/t)(1 - e^{(a* - a) t}), which is also the Gauss-Newton step for
+    the residual e^{a t} - e^{a* t}. Elementwise in ``a``; overflow gives inf/nan without a warning.
+    """
+    a = np.asarray(a, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return -problem.grad(a) / (problem.t**2 * problem.second_moment(a))
+
+
+def overshoot_threshold(lr):
+    """The u_c < 0 below which one plain variance-corrected step increases the exact-flow loss.
+
+    In the scaled offset u = (a - a*) t the plain rule is u <- u + lr (e^{-u} - 1) and the loss is
+    proportional to (e^u - 1)^2, whatever t and sigma. For 0 < lr <= 1 a step from u >= 0 never
+    increases the loss, and a step from u < 0 increases it exactly when u < u_c, the root of
+
+        |e^{u + lr (e^{-u} - 1)} - 1| = 1 - e^u    on u < 0.
+
+    So the loss decreases monotonically from a0 iff a0 >= a* + u_c / t. Needs 0 < lr <= 1.
+    """
+    lr = _checks.positive_finite("lr", lr)
+    if lr > 1.0:
+        raise ValueError(f"lr must lie in (0, 1] for overshoot_threshold, got {lr!r}")
+
+    def log_distance(u):
+        # log|e^u - 1|, accurate also where e^u is tiny (log1p) or huge (u itself)
+        if u < 0.0:
+            return np.log1p(-np.exp(u))
+        return u + np.log(-np.expm1(-u)) if u > 0.0 else -np.inf
+
+    def excess(u):
+        # log of the one-step loss ratio, > 0 iff the loss increases; the step lr (e^{-u} - 1) is
+        # formed in logs, so that even lr = 1e-300 (root near u = -690) needs no overflowing number
+        log_step = np.log(lr) - u + np.log1p(-np.exp(u))
+        if log_step > 700.0:  # the step is astronomically large: so is the loss ratio
+            return log_step
+        return log_distance(u + np.exp(log_step)) - log_distance(u)
+
+    # On [log lr, 0) the loss decreases (see the chapter), so the root lies below min(log lr, -1e-3).
+    high = min(float(np.log(lr)), -1e-3)
+    width = 1.0
+    while excess(high - width) <= 0.0:
+        width *= 2.0
+    return float(brentq(excess, high - width, high, xtol=1e-14, rtol=1e-14))
+
+
+class VarianceCorrectedClipped:
+    """The variance-corrected rule with its step clipped to |a_{k+1} - a_k| <= max_step / t."""
+
+    def __init__(self, lr, max_step=1.0):
+        self.lr = _checks.positive_finite("lr", lr)
+        self.max_step = _checks.positive_finite("max_step", max_step)
+
+    def __repr__(self):
+        return f"VarianceCorrectedClipped(lr={self.lr}, max_step={self.max_step})"
+
+    def init(self, a):
+        return {}
+
+    def update(self, problem, a, state, k):
+        bound = self.max_step / problem.t
+        with np.errstate(over="ignore", invalid="ignore"):
+            return a + np.clip(self.lr * variance_corrected_direction(problem, a), -bound, bound)
+
+
+class VarianceCorrectedLineSearch:
+    """The variance-corrected direction with a backtracking (Armijo) line search on the loss.
+
+    Trial steps alpha = lr shrink^j, j = 0, 1, ..., max_backtracks, each entry of ``a`` on its own;
+    the first alpha with Loss(a + alpha d) <= Loss(a) + c alpha Loss'(a) d is taken. An entry for
+    which no trial is accepted stays where it is. The state counts, per entry, the loss evaluations
+    spent (``state["evaluations"]``, one per trial) and the steps that had to be shortened
+    (``state["shortened"]``).
+    """
+
+    def __init__(self, lr, shrink=0.5, c=1e-4, max_backtracks=60):
+        self.lr = _checks.positive_finite("lr", lr)
+        self.shrink = _checks.open_interval("shrink", shrink, 0.0, 1.0)
+        self.c = _checks.open_interval("c", c, 0.0, 0.5)
+        self.max_backtracks = _checks.positive_int("max_backtracks", max_backtracks, minimum=0)
+
+    def __repr__(self):
+        return (
+            f"VarianceCorrectedLineSearch(lr={self.lr}, shrink={self.shrink}, c={self.c}, "
+            f"max_backtracks={self.max_backtracks})"
+        )
+
+    def init(self, a):
+        shape = np.shape(a)
+        return {"evaluations": np.zeros(shape, dtype=int), "shortened": np.zeros(shape, dtype=int)}
+
+    def update(self, problem, a, state, k):
+        a = np.asarray(a, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss = problem.loss(a)
+            direction = variance_corrected_direction(problem, a)
+            slope = problem.grad(a) * direction  # directional derivative Loss'(a) d <= 0
+            alpha = np.full(a.shape, self.lr)
+            new = a.copy()
+            pending = np.isfinite(direction) & np.isfinite(loss)
+            for j in range(self.max_backtracks + 1):
+                if not pending.any():
+                    break
+                trial = a + alpha * direction
+                accept = pending & (problem.loss(trial) <= loss + self.c * alpha * slope)
+                state["evaluations"] += pending
+                if j == 1:
+                    state["shortened"] += pending
+                new = np.where(accept, trial, new)
+                pending &= ~accept
+                alpha = alpha * self.shrink
+        return new

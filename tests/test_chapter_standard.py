@@ -1,0 +1,79 @@
+"""Every chapter notebook meets the chapter standard (README, Contributing).
+
+These are structural checks: a label and a title, the Colab cell, checked outputs, a figure, an
+interactive figure with its static and kernel-free forms, exercises with solutions, a summary,
+citations, committed outputs, and a place in the table of contents.
+"""
+
+import re
+
+import nbformat
+import pytest
+
+from conftest import ROOT, toc_files
+
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+def source(nb, kind):
+    return "\n".join(c.source for c in nb.cells if c.cell_type == kind)
+
+
+@pytest.fixture(params=CHAPTERS, ids=lambda p: p.stem)
+def chapter(request):
+    return request.param, nbformat.read(request.param, as_version=4)
+
+
+def test_every_chapter_is_in_the_toc(chapter):
+    path, _ = chapter
+    assert f"chapters/{path.stem}" in toc_files()
+
+
+def test_label_title_and_goals(chapter):
+    _, nb = chapter
+    first = nb.cells[0]
+    assert first.cell_type == "markdown"
+    assert re.match(r"\(ch-[a-z0-9-]+\)=\n# \S", first.source), "first cell: (ch-label)= then # Title"
+    assert "learning goals" in first.source.lower()
+
+
+def test_colab_install_cell(chapter):
+    _, nb = chapter
+    cell = nb.cells[1]
+    assert cell.cell_type == "code" and "remove-cell" in cell.metadata.get("tags", [])
+    assert "import simplest_node" in cell.source and "%pip install" in cell.source
+
+
+def test_checked_outputs_and_committed_outputs(chapter):
+    _, nb = chapter
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    checked = [c for c in code if c.source.startswith("# NBVAL_CHECK_OUTPUT")]
+    assert len(checked) >= 3, "mark derivations and key numbers with # NBVAL_CHECK_OUTPUT"
+    assert all(c.outputs for c in checked), "checked cells must carry their outputs (make notebooks)"
+    assert all(c.execution_count for c in code if "remove-cell" not in c.metadata.get("tags", []))
+    for c in code:
+        for out in c.outputs:
+            assert out.output_type != "error", f"committed error output in: {c.source[:60]}"
+            if out.output_type == "stream":
+                assert out.name == "stdout", f"stderr output (a warning?) in: {c.source[:60]}"
+
+
+def test_figures_widget_and_scrubber(chapter):
+    _, nb = chapter
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    images = [c for c in code for o in c.outputs if "image/png" in o.get("data", {})]
+    assert images, "a chapter has figures"
+    widgets = [c for c in code if "interact" in c.source and "ipywidgets" in c.source]
+    assert widgets, "a chapter has an ipywidgets figure"
+    assert all("remove-output" in c.metadata.get("tags", []) for c in widgets)
+    assert any("scrubber(" in c.source for c in code), "a kernel-free scrubber"
+
+
+def test_exercises_summary_citations(chapter):
+    _, nb = chapter
+    text = source(nb, "markdown")
+    exercises = re.findall(r"```\{exercise\}", text)
+    solutions = re.findall(r"```\{solution\}[^\n]*\n:class: dropdown", text)
+    assert len(exercises) >= 3 and len(solutions) == len(exercises)
+    assert re.search(r"^#+ Summary", text, re.M)
+    assert "{cite}`" in text

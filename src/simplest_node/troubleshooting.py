@@ -197,9 +197,9 @@ def oscillator_fit(rate, h, method="rk4"):
     """The complex rate a linear model learns when one step of ``method`` of size h must reproduce e^{rate h}.
 
     ``rate`` = alpha + i omega is an eigenvalue of the true linear system (a damped oscillator has
-    alpha < 0); the model's one-step map multiplies that eigen-direction by R(z h)... with z its own
-    rate, so a zero loss needs R(z h) = e^{rate h}. Returns the root nearest rate h, divided by h
-    (array like ``rate``; vectorized over ``rate`` and ``h``).
+    alpha < 0). A linear model with eigenvalue w advances that eigen-direction by the factor R(w h) per
+    step, where R is the method's stability polynomial, so a zero loss needs R(w h) = e^{rate h}. Returns
+    w = z / h for the root z nearest rate h (array like ``rate``; vectorized over ``rate`` and ``h``).
     """
     _checks.choice("method", method, STABILITY_POLYNOMIALS)
     rate = np.asarray(rate, dtype=complex)

@@ -276,3 +276,26 @@ def test_reference_loop_sees_divergence_in_these_runs():
     """The identity above covers the switch from the fast path to the masked one."""
     h = _reference_train(RK4, GD(0.2), np.concatenate([A0, [-10.0, -6.0, 5.0]]), 300)
     assert 0 < h.diverged.sum() < h.diverged.size
+
+
+def test_the_kept_map_evaluation_never_goes_stale():
+    """LinearProblem keeps its last map evaluation for small arrays: in-place changes of the argument,
+    of a returned array, or of the problem's attributes must all be seen."""
+    p = LinearProblem(1.0, 1.0, 1.0, method="rk4", n_steps=20)
+    a = np.linspace(-1.0, 2.0, 7)
+    first = p.loss(a)
+    a[3] = 5.0  # the same array object, new values
+    np.testing.assert_array_equal(p.loss(a), _loss_by_formula(p, a))
+    m = p.model_map(a)
+    m *= 0.0  # a caller scribbling on a returned array
+    np.testing.assert_array_equal(p.model_map(a), _reference_map(p, a)[0])
+    np.testing.assert_array_equal(p.grad(a), p._m2(None) * (_reference_map(p, a)[0] - p.target()) * _reference_map(p, a)[1])
+    p.n_steps = 5  # a changed attribute
+    np.testing.assert_array_equal(p.loss(a), _loss_by_formula(p, a))
+    p.t = 2.0
+    np.testing.assert_array_equal(p.second_moment(a), _reference_map(p, a)[0] ** 2)
+    assert not np.array_equal(first, p.loss(a))
+
+
+def _loss_by_formula(p, a):
+    return 0.5 * p._m2(None) * (_reference_map(p, a)[0] - p.target()) ** 2

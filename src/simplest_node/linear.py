@@ -44,6 +44,9 @@ def _poly(coeffs, z):
     return out
 
 
+# Arrays of a up to this size have their last map evaluation kept (see LinearProblem._growth).
+_MEMO_SIZE = 4096
+
 # Coefficients of R'(z), for the derivative of the model's map.
 _DERIVATIVES = {
     method: tuple(k * c for k, c in enumerate(coeffs))[1:] for method, coeffs in STABILITY_POLYNOMIALS.items()
@@ -86,25 +89,42 @@ class LinearProblem:
         """The data's factor e^{a* t}: the true system maps x0 to e^{a* t} x0."""
         return np.exp(self.a_star * self.t)
 
-    def _map(self, a):
+    def _growth(self, a):
+        """(R(a h), M(a)) for a float array ``a``; R is None for the exact flow.
+
+        A training step evaluates the map at the same a twice or three times (the loss after an
+        update, then the gradient and the second moment at the next step), so the last result for
+        a small ``a`` is kept, keyed by the bytes of ``a`` and the attributes the map depends on.
+        The kept arrays never leave the class: callers get new arrays computed from them.
+        """
+        small = a.size <= _MEMO_SIZE
+        if small:
+            key = (self.t, self.method, self.n_steps, a.shape, a.tobytes())
+            memo = self.__dict__.get("_memo")
+            if memo is not None and memo[0] == key:
+                return memo[1], memo[2]
         if self.method is None:
-            return np.exp(a * self.t)
-        return _poly(STABILITY_POLYNOMIALS[self.method], a * (self.t / self.n_steps)) ** self.n_steps
+            r, growth = None, np.exp(a * self.t)
+        else:
+            r = _poly(STABILITY_POLYNOMIALS[self.method], a * (self.t / self.n_steps))
+            growth = r**self.n_steps
+        if small:
+            self._memo = (key, r, growth)
+        return r, growth
 
     def _map_and_derivative(self, a):
+        r, growth = self._growth(a)
         if self.method is None:
-            growth = np.exp(a * self.t)
             return growth, self.t * growth
         h, n = self.t / self.n_steps, self.n_steps
-        z = a * h
-        r = _poly(STABILITY_POLYNOMIALS[self.method], z)
-        return r**n, n * r ** (n - 1) * _poly(_DERIVATIVES[self.method], z) * h
+        return growth, n * r ** (n - 1) * _poly(_DERIVATIVES[self.method], a * h) * h
 
     def model_map(self, a):
         """M(a): e^{a t} for the exact flow, R(a h)^n_steps for a solver."""
         a = np.asarray(a, dtype=float)
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._map(a)
+            growth = self._growth(a)[1]
+            return growth.copy() if isinstance(growth, np.ndarray) else growth
 
     def model_map_derivative(self, a):
         """dM/da: t e^{a t} exactly, n R(a h)^(n-1) R'(a h) h for a solver."""
@@ -125,7 +145,7 @@ class LinearProblem:
         """1/2 E[(x_a(t) - x_{a*}(t))^2] = m2/2 (M(a) - e^{a* t})^2."""
         with np.errstate(over="ignore", invalid="ignore"):
             m2 = self._m2(x0)
-            return 0.5 * m2 * (self._map(np.asarray(a, dtype=float)) - self.target()) ** 2
+            return 0.5 * m2 * (self._growth(np.asarray(a, dtype=float))[1] - self.target()) ** 2
 
     def grad(self, a, x0=None):
         """The exact derivative of the loss of the model in use: m2 (M(a) - e^{a* t}) M'(a)."""
@@ -138,7 +158,7 @@ class LinearProblem:
         """E[x_a(t)^2] = m2 M(a)^2, the model's terminal variance sigma_k^2(t)."""
         with np.errstate(over="ignore", invalid="ignore"):
             m2 = self._m2(x0)
-            return m2 * self._map(np.asarray(a, dtype=float)) ** 2
+            return m2 * self._growth(np.asarray(a, dtype=float))[1] ** 2
 
     def grad_exact_flow(self, a):
         """The closed-form gradient of the exact-flow loss, sigma^2 t e^{a t}(e^{a t} - e^{a* t})."""

@@ -299,3 +299,31 @@ def test_the_kept_map_evaluation_never_goes_stale():
 
 def _loss_by_formula(p, a):
     return 0.5 * p._m2(None) * (_reference_map(p, a)[0] - p.target()) ** 2
+
+
+def test_gd_overshoot_onset():
+    from simplest_node.sweeps import gd_overshoot_onset
+
+    onset = gd_overshoot_onset(EXACT, 0.05)
+    edge = 1.0 + np.log(0.1)
+    assert onset - 0.05 * EXACT.grad(onset) == pytest.approx(edge, abs=1e-9)
+    # Just below the onset the first step stays above the edge, just above it lands below.
+    assert 2.25 < onset < 2.4  # between grid points: 2.25 needs 46 steps, 2.4 needs 95
+    h = train(EXACT, GD(0.05), [onset - 1e-3, onset + 1e-3], 1)
+    assert h.a[1, 0] > edge > h.a[1, 1]
+    assert gd_overshoot_onset(EXACT, 0.2) < onset  # a larger rate overshoots from lower down
+    assert np.isnan(gd_overshoot_onset(EXACT, 1e-9, a_max=2.0))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [({"lr": 0.0}, ValueError, "lr"), ({"lr": 0.1, "ratio": 1.5}, ValueError, "ratio"),
+     ({"lr": 0.1, "a_max": 0.5}, ValueError, "a_max"), ({"lr": 0.1, "a_max": np.nan}, ValueError, "a_max")],
+)
+def test_gd_overshoot_onset_bad_input(kwargs, error, words):
+    from simplest_node.sweeps import gd_overshoot_onset
+
+    with pytest.raises(error, match=words):
+        gd_overshoot_onset(EXACT, **kwargs)
+    with pytest.raises(ValueError, match="exact flow"):
+        gd_overshoot_onset(RK4, 0.1)

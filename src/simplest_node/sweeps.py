@@ -20,6 +20,8 @@ learning rates, or independent SGD streams), so a grid costs one array operation
 * ``lr_stability_sweep(problem, lrs, offset, n_iter)``: gradient descent from a_opt + offset with
   one learning rate per entry; measures whether the distance to a_opt shrinks, and the contraction
   factor per step. ``stability_boundary`` refines the measured boundary by repeated sweeps.
+* ``gd_overshoot_onset(problem, lr, ratio)``: the smallest a0 above the minimum from which one GD
+  step lands on the plateau, a0 - lr Loss'(a0) <= a* + ln(ratio)/t (the divergence region's edge).
 * ``GDPerEntry(lrs)`` and ``SGDPerEntry(lr, batch_size, seed)``: gradient descent with one learning
   rate per entry, and minibatch SGD with an independent stream of minibatches for every entry (so
   that many seeds train in one call; ``SGD`` shares one minibatch between entries).
@@ -28,6 +30,7 @@ learning rates, or independent SGD streams), so a grid costs one array operation
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import brentq
 
 from . import _checks
 from .gradients import discrete_optimum
@@ -44,6 +47,7 @@ __all__ = [
     "StabilitySweep",
     "lr_stability_sweep",
     "stability_boundary",
+    "gd_overshoot_onset",
 ]
 
 OUTCOMES = ("converged", "plateau", "not converged", "diverged")
@@ -236,3 +240,36 @@ def stability_boundary(problem, lr_low, lr_high, n_points=33, n_rounds=4, offset
         sweep = lr_stability_sweep(problem, np.linspace(low, high, n_points), offset, n_iter)
         low, high = sweep.boundary
     return low, high
+
+
+def gd_overshoot_onset(problem, lr, ratio=0.1, a_max=None):
+    """The smallest a0 > a_opt whose first GD step lands on the plateau (exact-flow problems).
+
+    Solves a0 - lr Loss'(a0) = a* + ln(ratio)/t for the first root above a_opt (scanned on a grid
+    up to ``a_max``, default a* + 20/t, then refined with Brent's method). Above a*, Loss' grows like
+    sigma^2 t e^{2 a0 t}, so the step overshoots once lr sigma^2 t e^{2 a0 t} exceeds the distance to
+    the plateau. Returns nan if no a0 up to ``a_max`` overshoots that far.
+    """
+    if problem.method is not None:
+        raise ValueError("gd_overshoot_onset is for the exact flow: pass a LinearProblem with method=None")
+    lr = _checks.positive_finite("lr", lr)
+    ratio = _checks.open_interval("ratio", ratio, 0.0, 1.0)
+    a_star, t = problem.a_star, problem.t
+    a_max = a_star + 20.0 / t if a_max is None else _checks.finite("a_max", a_max)
+    if not a_max > a_star:
+        raise ValueError(f"a_max must lie above a* = {a_star:g}, got {a_max!r}")
+    edge = a_star + np.log(ratio) / t
+
+    def gap(a0):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return a0 - lr * problem.grad(a0) - edge
+
+    grid = np.linspace(a_star, a_max, 4001)
+    values = gap(grid)
+    below = np.flatnonzero(~(values > 0))  # non-finite values count as landing below
+    if below.size == 0:
+        return np.nan
+    j = below[0]
+    if not np.isfinite(values[j]):
+        return float(grid[j])
+    return float(brentq(gap, grid[j - 1], grid[j], xtol=1e-13))

@@ -77,7 +77,7 @@ def expm_stack(X):
     Each matrix is scaled by 2^-s so that its 1-norm is at most 1, the series is summed by Horner's
     rule, and the result squared s times (s per matrix, masked). The whole stack moves through
     each matrix product at once, which on small matrices is many times faster than
-    ``scipy.linalg.expm`` (a Python loop over the stack); the tests check the two agree to 1e-12
+    ``scipy.linalg.expm`` (a Python loop over the stack); the tests check the two agree to 1e-11
     relative. Matrices needing more than 60 squarings (1-norm > 2^60) go to scipy.
     """
     X = np.asarray(X, dtype=float)

@@ -150,8 +150,20 @@ class MatrixProblem:
         return self._target
 
     def model_map(self, A):
-        """M(A) = e^{A t} for each matrix in the stack."""
-        return _expm(self._check(A) * self.t)
+        """M(A) = e^{A t} for each matrix in the stack.
+
+        The last few results are cached by the bytes of A: an optimizer step asks for the map of
+        the same iterate several times (loss, gradient, covariance, line search).
+        """
+        A = self._check(A)
+        key = (A.shape, A.tobytes())
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            if len(cache) >= 4:
+                cache.pop(next(iter(cache)))
+            cache[key] = _expm(A * self.t)
+            cache[key].flags.writeable = False
+        return cache[key]
 
     def residual(self, A):
         """R(A) = e^{A t} - e^{A* t}."""
@@ -201,20 +213,27 @@ def _inner(X, Y):
     return np.sum(X * Y, axis=(-2, -1))
 
 
-def _backtrack(problem, A, direction, G, lr, max_halvings=60):
-    """Armijo backtracking along ``direction`` from step ``lr``: the accepted step for each entry."""
+def _backtrack(problem, A, direction, G, lr, max_halvings=30, chunk=10):
+    """Armijo backtracking along ``direction`` from step ``lr``: the accepted step for each entry.
+
+    The step is alpha = lr 2^-j for the smallest j with Loss(A + alpha D) <= Loss(A) + 1e-4 alpha <G, D>;
+    the trial steps are evaluated ``chunk`` at a time in one stacked call. If no j < ``max_halvings``
+    passes (alpha < lr / 10^9), the entry stays where it is (it stalls, it never diverges).
+    """
     loss0 = problem.loss(A)
     slope = _inner(G, direction)  # < 0 for a descent direction
-    alpha = np.full(loss0.shape, lr)
+    alpha = np.zeros(loss0.shape)
     pending = np.isfinite(loss0) & np.isfinite(slope)
-    for _ in range(max_halvings):
+    for start in range(0, max_halvings, chunk):
         if not pending.any():
             break
-        trial = problem.loss(np.where(pending[..., None, None], A + alpha[..., None, None] * direction, A))
-        ok = np.isfinite(trial) & (trial <= loss0 + 1e-4 * alpha * slope)
-        pending &= ~ok
-        alpha = np.where(pending, alpha / 2, alpha)
-    alpha = np.where(pending, 0.0, alpha)  # no acceptable step: stay (the run stalls, never diverges)
+        steps = lr * 0.5 ** np.arange(start, min(start + chunk, max_halvings))
+        idx = np.flatnonzero(pending)
+        trial = problem.loss(A[idx, None] + steps[None, :, None, None] * direction[idx, None])
+        ok = np.isfinite(trial) & (trial <= loss0[idx, None] + 1e-4 * steps[None, :] * slope[idx, None])
+        found = ok.any(axis=1)
+        alpha[idx[found]] = steps[ok[found].argmax(axis=1)]
+        pending[idx[found]] = False
     return A + alpha[..., None, None] * direction
 
 

@@ -144,19 +144,22 @@ class NonlinearProblem:
             return np.einsum("...n,...ni,...nj->...ij", np.broadcast_to(self.weights, sa.shape), s, s)
 
 
-def _backtrack(problem, theta, direction, g, lr, max_halvings=30):
+def _backtrack(problem, theta, direction, g, lr, max_halvings=30, chunk=10):
+    """Armijo backtracking, as for the matrix model: alpha = lr 2^-j, the first j with enough decrease."""
     loss0 = problem.loss(theta)
     slope = np.sum(g * direction, axis=-1)
-    alpha = np.full(loss0.shape, lr)
+    alpha = np.zeros(loss0.shape)
     pending = np.isfinite(loss0) & np.isfinite(slope)
-    for _ in range(max_halvings):
+    for start in range(0, max_halvings, chunk):
         if not pending.any():
             break
-        trial = problem.loss(np.where(pending[..., None], theta + alpha[..., None] * direction, theta))
-        ok = np.isfinite(trial) & (trial <= loss0 + 1e-4 * alpha * slope)
-        pending &= ~ok
-        alpha = np.where(pending, alpha / 2, alpha)
-    alpha = np.where(pending, 0.0, alpha)
+        steps = lr * 0.5 ** np.arange(start, min(start + chunk, max_halvings))
+        idx = np.flatnonzero(pending)
+        trial = problem.loss(theta[idx, None] + steps[None, :, None] * direction[idx, None])
+        ok = np.isfinite(trial) & (trial <= loss0[idx, None] + 1e-4 * steps[None, :] * slope[idx, None])
+        found = ok.any(axis=1)
+        alpha[idx[found]] = steps[ok[found].argmax(axis=1)]
+        pending[idx[found]] = False
     return theta + alpha[..., None] * direction
 
 

@@ -243,3 +243,24 @@ def test_matrix_optimizer_names():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_gauss_newton_falls_back_to_least_squares(monkeypatch):
+    problem = MatrixProblem(jordan_matrix(3), t=1.0)
+    A = random_matrices(4, 3, seed=11)
+    direct = GaussNewton().direction(problem, A)
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(np.linalg, "solve", singular)
+    assert np.allclose(GaussNewton().direction(problem, A), direct, rtol=1e-8, atol=1e-12)
+
+
+def test_rotation_by_two_pi_is_a_second_global_minimizer():
+    """e^{A} = I for A = 2 pi J (J a quarter turn): the endpoint map does not determine A."""
+    problem = MatrixProblem(np.zeros((2, 2)), t=1.0)
+    A = np.array([[0.0, -2 * np.pi], [2 * np.pi, 0.0]])
+    assert problem.loss(A) < 1e-28
+    s = np.linalg.svd(problem.jacobian(A), compute_uv=False)
+    assert s[-1] < 1e-12 * s[0]  # the Gauss-Newton system is singular there

@@ -295,8 +295,8 @@ class GaussNewton:
 
     D minimizes |vec R(A) + J vec D|^2 with J the Jacobian of vec R (the d^2 x d^2 matrix of
     L(tA, t .)); J is square, so where it is invertible D = -J^{-1} vec R, Newton's method for the
-    root R(A) = 0. The least-squares solution uses the pseudo-inverse (singular J: eigenvalues of tA
-    differing by a nonzero multiple of 2 pi i). For d = 1 this is chapter 5's rule.
+    root R(A) = 0 (an LU solve). If some J is exactly singular (eigenvalues of tA differing by a
+    nonzero multiple of 2 pi i), those steps are least-squares solutions (``lstsq``). For d = 1 this is chapter 5's rule.
     """
 
     def __init__(self, lr=1.0, line_search=False):
@@ -317,7 +317,12 @@ class GaussNewton:
             good = np.all(np.isfinite(R), axis=(-2, -1)) & np.all(np.isfinite(J), axis=(-2, -1))
             J = np.where(good[..., None, None], J, np.eye(d * d))
             r = np.where(good[..., None, None], R, 0.0).reshape(A.shape[:-2] + (d * d, 1))
-            D = -(np.linalg.pinv(J) @ r).reshape(A.shape)
+            try:
+                D = -np.linalg.solve(J, r).reshape(A.shape)
+            except np.linalg.LinAlgError:  # some J exactly singular: least squares one by one
+                flat = J.reshape((-1, d * d, d * d))
+                D = -np.stack([np.linalg.lstsq(Jk, rk, rcond=None)[0]
+                               for Jk, rk in zip(flat, r.reshape((-1, d * d, 1)))]).reshape(A.shape)
         return np.where(good[..., None, None], D, np.nan)
 
     def update(self, problem, A, state, k):

@@ -98,7 +98,21 @@ class NonlinearProblem:
         ``x0`` (a 1-D array) if given.
         """
         theta = _theta(theta)
+        if x0 is None and hasattr(self, "y"):
+            # The loss, gradient and Gauss-Newton matrix of one iterate share one integration.
+            key = (theta.shape, theta.tobytes())
+            cache = self.__dict__.setdefault("_cache", {})
+            if key not in cache:
+                if len(cache) >= 4:
+                    cache.pop(next(iter(cache)))
+                cache[key] = self._integrate(theta, self.x0)
+                for arr in cache[key]:
+                    arr.flags.writeable = False
+            return cache[key]
         x0 = self.x0 if x0 is None else _checks.finite_array("x0", x0)
+        return self._integrate(theta, x0)
+
+    def _integrate(self, theta, x0):
         a = theta[..., 0, None]
         b = theta[..., 1, None]
         h = self.t / self.n_steps

@@ -27,7 +27,7 @@ from . import _checks
 from .linear import STABILITY_POLYNOMIALS, _poly
 from .solvers import EXPLICIT_METHODS, SYMPLECTIC_METHODS
 
-__all__ = ["LINEAR_METHODS", "rk4_minimum", "linear_rate", "modified_field", "one_step"]
+__all__ = ["LINEAR_METHODS", "rk4_minimum", "linear_rate", "modified_field", "one_step", "exact_flow_series"]
 
 LINEAR_METHODS = EXPLICIT_METHODS  # the methods linear_rate knows (scalar fields)
 
@@ -36,7 +36,7 @@ def rk4_minimum():
     """(w_min, R_min): the minimum of RK4's stability polynomial R(w) on the real line.
 
     R'(w) = 1 + w + w^2/2 + w^3/6 has one real root w_min (about -1.596); R is convex, so R >= R_min
-    (about 0.2706) everywhere and e^{a* h} < R_min has no real preimage.
+    (about 0.2704) everywhere and e^{a* h} < R_min has no real preimage.
     """
     roots = np.roots([1 / 6, 1 / 2, 1.0, 1.0])
     w = float(roots[np.argmin(np.abs(roots.imag))].real)
@@ -57,7 +57,7 @@ def linear_rate(a_star, h, method):
     (a float for scalar input). One step of ``method`` on ``dx/dt = a_h x`` maps x to ``R(a_h h) x``,
     which equals the exact ``e^{a* h} x``, so a model trained on exact data with step ``h`` learns
     ``a_h``. Where no real ``a_h`` exists (``e^{a* h}`` below the minimum of ``R``: ``a* h < -log 2``
-    for midpoint and heun, ``e^{a* h} < 0.2706`` for rk4) a ValueError says so.
+    for midpoint and heun, ``e^{a* h} < 0.2704`` for rk4) a ValueError says so.
     """
     _checks.choice("method", method, LINEAR_METHODS)
     a_star = _checks.finite_array("a_star", a_star)

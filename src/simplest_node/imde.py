@@ -18,6 +18,7 @@ and a model that drives the loss to zero learns ``f_h``, not ``f`` (Zhu et al., 
   order: the coefficient of ``h^{k+1}`` is ``f_k`` plus terms in ``f, f_1, .., f_{k-1}`` only.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -27,7 +28,16 @@ from . import _checks
 from .linear import STABILITY_POLYNOMIALS, _poly
 from .solvers import EXPLICIT_METHODS, SYMPLECTIC_METHODS
 
-__all__ = ["LINEAR_METHODS", "rk4_minimum", "linear_rate", "modified_field", "one_step", "exact_flow_series"]
+__all__ = [
+    "LINEAR_METHODS",
+    "rk4_minimum",
+    "linear_rate",
+    "modified_field",
+    "one_step",
+    "exact_flow_series",
+    "linear_imde_coefficients",
+    "fit_linear_rate",
+]
 
 LINEAR_METHODS = EXPLICIT_METHODS  # the methods linear_rate knows (scalar fields)
 
@@ -116,12 +126,16 @@ def _quartic_root(coeffs, z, m, method):
     # At the double root (goal = R_min) the pair may come out slightly complex: take its real part.
     dist = np.where(np.isinf(dist).all(axis=1, keepdims=True), np.abs(roots - flat_z[:, None]), dist)
     w = roots.real[np.arange(n), np.argmin(dist, axis=1)]
+    # Newton polish on P(w) = R(w) - 1 - m = sum_{k >= 1} c_k w^k - m: without the constant term
+    # there is no cancellation when w and m are small.
+    flat_m = m.ravel()
+    shifted = (0.0,) + tuple(coeffs[1:])
     derivative = tuple(k * ck for k, ck in enumerate(coeffs))[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(3):  # Newton polish; keep a step only where it lowers the residual
-            r = _poly(coeffs, w) - flat_goal
+        for _ in range(4):  # keep a step only where it lowers the residual
+            r = _poly(shifted, w) - flat_m
             trial = w - r / _poly(derivative, w)
-            better = np.isfinite(trial) & (np.abs(_poly(coeffs, trial) - flat_goal) < np.abs(r))
+            better = np.isfinite(trial) & (np.abs(_poly(shifted, trial) - flat_m) < np.abs(r))
             w = np.where(better, trial, w)
     return w.reshape(z.shape)
 
@@ -228,3 +242,59 @@ def modified_field(f, x, h, method, order=3):
         terms.append(fk)
         g = g + h**k * fk
     return [t[0] for t in terms] if scalar else terms
+
+
+def linear_imde_coefficients(method, order=3):
+    """c_1..c_order with f_k = c_k a^{k+1} x: the IMDE series a_h = a (1 + sum_k c_k (a h)^k).
+
+    Obtained from ``modified_field`` for f = a x (cached, so a widget pays for SymPy once).
+    """
+    _checks.choice("method", method, LINEAR_METHODS)
+    order = _checks.positive_int("order", order)
+    return _linear_coefficients(method, order)
+
+
+@functools.lru_cache(maxsize=None)
+def _linear_coefficients(method, order):
+    a, x, h = sp.symbols("a x h")
+    terms = modified_field(a * x, x, h, method, order)
+    return tuple(float(sp.simplify(t / (a ** (k + 2) * x))) for k, t in enumerate(terms))
+
+
+def fit_linear_rate(a_star, T, method, n_sub, n_iter=100):
+    """Train the rate a of dx/dt = a x on exact data: minimize (R(a h)^S - e^{a* T})^2, h = T/S.
+
+    Levenberg-Marquardt on the scalar residual rho(a) = R(a h)^S - e^{a* T} (the data's second
+    moment only scales the loss), started at a = a*, vectorized over ``a_star`` and ``n_sub``
+    (broadcast). Where ``linear_rate`` exists this converges to it (rho = 0); where it does not, to
+    the stationary point rho' = 0 (the minimum of R): the loss then stays positive.
+    """
+    _checks.choice("method", method, LINEAR_METHODS)
+    a_star = _checks.finite_array("a_star", a_star)
+    T = _checks.positive_finite("T", T)
+    n = np.asarray(n_sub)
+    if n.dtype.kind not in "iu" or np.any(n < 1):
+        raise ValueError(f"n_sub must hold integers >= 1, got {n_sub!r}")
+    n_iter = _checks.positive_int("n_iter", n_iter)
+    a_star, n = np.broadcast_arrays(a_star, n)
+    h = T / n
+    coeffs = STABILITY_POLYNOMIALS[method]
+    derivative = tuple(k * c for k, c in enumerate(coeffs))[1:]
+    target = np.exp(a_star * T)
+
+    def residual(a):
+        R = _poly(coeffs, a * h)
+        return R**n - target, n * R ** (n - 1) * _poly(derivative, a * h) * h
+
+    a = a_star.astype(float).copy()
+    lam = np.full(a.shape, 1e-6)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        rho, drho = residual(a)
+        for _ in range(n_iter):
+            trial = a - rho * drho / (drho**2 + lam * np.maximum(drho**2, 1e-300) + 1e-300)
+            rho_t, drho_t = residual(trial)
+            better = np.isfinite(rho_t) & (np.abs(rho_t) < np.abs(rho))
+            a = np.where(better, trial, a)
+            rho, drho = np.where(better, rho_t, rho), np.where(better, drho_t, drho)
+            lam = np.where(better, np.maximum(lam / 10, 1e-12), lam * 10)
+    return float(a) if a.ndim == 0 else a

@@ -262,3 +262,13 @@ def test_linear_imde_coefficients_match_linear_rate():
 def test_modified_field_bad_input(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         modified_field(*args, **kwargs)
+
+
+def test_training_stays_on_the_positive_branch():
+    # Euler, S = 2, a* h = -1.5: R(a h)^2 = e^{-3} also at R = -e^{-1.5}; training finds R > 0
+    learned = fit_linear_rate(-3.0, 1.0, "euler", 2)
+    assert learned == pytest.approx(linear_rate(-3.0, 0.5, "euler"), abs=1e-10)
+    mirror = (-1 - np.exp(-1.5)) / 0.5  # the other zero of the loss
+    assert (1 + mirror * 0.5) ** 2 == pytest.approx(np.exp(-3.0))
+    with pytest.raises(ValueError, match="a0"):
+        fit_linear_rate(-3.0, 1.0, "euler", 2, a0=-5.0)

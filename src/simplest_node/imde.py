@@ -261,13 +261,16 @@ def _linear_coefficients(method, order):
     return tuple(float(sp.simplify(t / (a ** (k + 2) * x))) for k, t in enumerate(terms))
 
 
-def fit_linear_rate(a_star, T, method, n_sub, n_iter=100):
+def fit_linear_rate(a_star, T, method, n_sub, n_iter=100, a0=0.0):
     """Train the rate a of dx/dt = a x on exact data: minimize (R(a h)^S - e^{a* T})^2, h = T/S.
 
     Levenberg-Marquardt on the scalar residual rho(a) = R(a h)^S - e^{a* T} (the data's second
-    moment only scales the loss), started at a = a*, vectorized over ``a_star`` and ``n_sub``
-    (broadcast). Where ``linear_rate`` exists this converges to it (rho = 0); where it does not, to
-    the stationary point rho' = 0 (the minimum of R): the loss then stays positive.
+    moment only scales the loss), started at ``a0`` (default 0: a model with no dynamics), vectorized
+    over ``a_star`` and ``n_sub`` (broadcast). Where ``linear_rate`` exists this converges to it
+    (rho = 0); where it does not, to the stationary point rho' = 0 (the minimum of R): the loss then
+    stays positive. For even S the loss has a second zero, R(a h) = -e^{a* h} (a one-step map that
+    flips the sign of the state); a step into R(a h) <= 0 is rejected, so training stays on the
+    branch that contains a = 0.
     """
     _checks.choice("method", method, LINEAR_METHODS)
     a_star = _checks.finite_array("a_star", a_star)
@@ -286,14 +289,16 @@ def fit_linear_rate(a_star, T, method, n_sub, n_iter=100):
         R = _poly(coeffs, a * h)
         return R**n - target, n * R ** (n - 1) * _poly(derivative, a * h) * h
 
-    a = a_star.astype(float).copy()
+    a = np.full(a_star.shape, _checks.finite("a0", a0))
+    if np.any(_poly(coeffs, a * h) <= 0):
+        raise ValueError("a0 must give a positive one-step factor R(a0 h)")
     lam = np.full(a.shape, 1e-6)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         rho, drho = residual(a)
         for _ in range(n_iter):
             trial = a - rho * drho / (drho**2 + lam * np.maximum(drho**2, 1e-300) + 1e-300)
             rho_t, drho_t = residual(trial)
-            better = np.isfinite(rho_t) & (np.abs(rho_t) < np.abs(rho))
+            better = np.isfinite(rho_t) & (np.abs(rho_t) < np.abs(rho)) & (_poly(coeffs, trial * h) > 0)
             a = np.where(better, trial, a)
             rho, drho = np.where(better, rho_t, rho), np.where(better, drho_t, drho)
             lam = np.where(better, np.maximum(lam / 10, 1e-12), lam * 10)

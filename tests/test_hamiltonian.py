@@ -13,6 +13,7 @@ from simplest_node.hamiltonian import (
     pendulum_field,
     pendulum_period,
     sample_pairs,
+    separable_hamiltonian,
     stacked_field,
 )
 from simplest_node.solvers import integrate
@@ -161,3 +162,15 @@ def test_flow_and_stacked_field(data):
 def test_bad_input(call, error, match, data):
     with pytest.raises(error, match=match):
         call(data)
+
+
+def test_separable_hamiltonian_generates_the_field():
+    theta = np.random.default_rng(2).normal(size=9)
+    H = separable_hamiltonian(theta)
+    field = BasisField("separable")(STATES, theta)
+    eps = 1e-6
+    dq = (H(STATES + [eps, 0]) - H(STATES - [eps, 0])) / (2 * eps)
+    dp = (H(STATES + [0, eps]) - H(STATES - [0, eps])) / (2 * eps)
+    assert np.allclose(field, np.stack([dp, -dq], -1), atol=1e-7)
+    with pytest.raises(ValueError, match="theta"):
+        separable_hamiltonian(np.zeros(40))

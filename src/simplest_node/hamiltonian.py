@@ -42,6 +42,7 @@ __all__ = [
     "fit_field",
     "flow",
     "stacked_field",
+    "separable_hamiltonian",
 ]
 
 GRAVITY = 10.0  # H = p^2/2 - GRAVITY cos q
@@ -274,6 +275,29 @@ def _rollout(model, theta, x0, h, n_sub, method):
     for _ in range(n_sub):
         x, J = _tangent_step(model, theta, x, J, h, method)
     return x, J
+
+
+def separable_hamiltonian(theta):
+    """H_theta(q, p) = T(p) + V(q) of a separable model: dq/dt = T'(p), dp/dt = -V'(q).
+
+    With dq/dt = sum_j alpha_j p^j and dp/dt = b0 + b1 sin q + b2 cos q + b3 sin 2q + b4 cos 2q:
+    T = sum_j alpha_j p^{j+1}/(j+1) and V = -(b0 q - b1 cos q + b2 sin q - b3 cos 2q/2 + b4 sin 2q/2).
+    Its exact flow conserves H_theta. Returns a function of states (..., 2).
+    """
+    theta = _checks.finite_array("theta", theta)
+    if theta.shape != (9,):
+        raise ValueError(f"theta must be a separable model's 9 parameters, got shape {theta.shape}")
+    alpha, beta = theta[:4], theta[4:]
+
+    def H(x):
+        x = np.asarray(x, dtype=float)
+        q, p = x[..., 0], x[..., 1]
+        kinetic = sum(alpha[j] * p ** (j + 1) / (j + 1) for j in range(4))
+        potential = -(beta[0] * q - beta[1] * np.cos(q) + beta[2] * np.sin(q)
+                      - beta[3] * np.cos(2 * q) / 2 + beta[4] * np.sin(2 * q) / 2)
+        return kinetic + potential
+
+    return H
 
 
 @dataclass

@@ -23,7 +23,14 @@ from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_variance import LOSS_FLOOR, _fix_log_limits
 from .sweeps import iterations_to_tolerance
 
-__all__ = ["TRAINING_SLIDERS", "TRAINING_OPTIMIZERS", "make_optimizer", "training_figure", "draw_training"]
+__all__ = [
+    "TRAINING_SLIDERS",
+    "TRAINING_OPTIMIZERS",
+    "make_optimizer",
+    "training_figure",
+    "draw_training",
+    "draw_iterations",
+]
 
 # The chapter's sliders: name -> (min, max, step, default); the optimizer is a dropdown over
 # TRAINING_OPTIMIZERS (default "GD").
@@ -155,3 +162,31 @@ def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_st
                       fontsize="medium", y=1.01)
     ax_path.legend(loc="lower right", fontsize="x-small")
     return sweep
+
+
+def draw_iterations(ax, sweeps, n_iter=None):
+    """Iterations to the tolerance against a0, one line per ``Sweep`` in the dict ``sweeps``.
+
+    Runs that never reached the tolerance are drawn above the top of the converged points, at the
+    iteration budget ``n_iter`` (default: the longest history), with a marker per outcome: v for
+    "plateau", x for "diverged", + for "not converged". The y axis is logarithmic.
+    """
+    if not sweeps:
+        raise ValueError("sweeps must hold at least one Sweep")
+    budget = max(s.history.a.shape[0] - 1 for s in sweeps.values()) if n_iter is None else n_iter
+    budget = _checks.positive_int("n_iter", budget)
+    markers = {"plateau": "v", "diverged": "x", "not converged": "+"}
+    for j, (label, sweep) in enumerate(sweeps.items()):
+        color = f"C{j}"
+        ok = sweep.outcome == "converged"
+        ax.plot(sweep.a0[ok], np.maximum(sweep.iterations[ok], 0.8), "o-", color=color, ms=3.5, lw=1.2,
+                label=label)
+        for outcome, marker in markers.items():
+            hit = sweep.outcome == outcome
+            if hit.any():
+                ax.plot(sweep.a0[hit], np.full(hit.sum(), budget * 1.5 ** (j + 1)), marker, color=color,
+                        ms=8, mew=2, ls="none", label=f"{label}: {outcome}")
+    ax.axhline(budget, color="0.6", ls=":", lw=1.0)
+    ax.set_yscale("log")
+    ax.set_xlabel("initialization a0 (1/time)")
+    ax.set_ylabel(f"iterations to loss < {next(iter(sweeps.values())).tol:g}")

@@ -128,3 +128,25 @@ def test_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         training_figure(**kwargs)
     plt.close("all")
+
+
+def test_draw_iterations_marks_every_outcome():
+    from simplest_node import LinearProblem
+    from simplest_node.plot_training import draw_iterations
+    from simplest_node.sweeps import iterations_to_tolerance
+
+    a0 = np.linspace(-3.0, 3.0, 13)
+    sweeps = {
+        "GD 0.05": iterations_to_tolerance(LinearProblem(), GD(0.05), a0, 200),
+        "VC 0.5": iterations_to_tolerance(LinearProblem(), VarianceCorrected(0.5), np.array([-10.0, 0.0]), 200),
+        "GD 0.5": iterations_to_tolerance(LinearProblem(), GD(0.5), np.array([0.5]), 200),
+    }
+    fig, ax = plt.subplots()
+    draw_iterations(ax, sweeps)
+    labels = [line.get_label() for line in ax.lines]
+    assert "GD 0.05: plateau" in labels and "VC 0.5: diverged" in labels and "GD 0.5: not converged" in labels
+    assert ax.get_yscale() == "log"
+    FigureCanvasAgg(fig).draw()
+    with pytest.raises(ValueError, match="sweeps"):
+        draw_iterations(ax, {})
+    plt.close(fig)

@@ -5,7 +5,7 @@
 
 * left: Loss(a_k) against the iteration k on a log scale, with the tolerance line;
 * right: the path of the iterates a_0, a_1, ... on the loss landscape Loss(a) (log scale), start
-  and end marked, the plateau edge a* + ln(0.1)/t and the optimum drawn as vertical lines.
+  (square) and end (star) marked, the plateau edge a* + ln(0.1)/t and the optimum drawn as vertical lines.
 
 A box on the figure states the outcome (``sweeps.iterations_to_tolerance``): the step at which the
 loss fell below the tolerance, or that the run overflowed (with the step), ended on the plateau, or
@@ -23,7 +23,14 @@ from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_variance import LOSS_FLOOR, _fix_log_limits
 from .sweeps import iterations_to_tolerance
 
-__all__ = ["TRAINING_SLIDERS", "TRAINING_OPTIMIZERS", "make_optimizer", "training_figure", "draw_training"]
+__all__ = [
+    "TRAINING_SLIDERS",
+    "TRAINING_OPTIMIZERS",
+    "make_optimizer",
+    "training_figure",
+    "draw_training",
+    "draw_iterations",
+]
 
 # The chapter's sliders: name -> (min, max, step, default); the optimizer is a dropdown over
 # TRAINING_OPTIMIZERS (default "GD").
@@ -115,8 +122,9 @@ def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_st
     k = np.arange(n_iter + 1)
     visible = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)
     _log_axis(ax_loss, [loss])
-    ax_loss.plot(k, visible, color=color, lw=1.0, alpha=0.35)
-    ax_loss.plot(k[: shown + 1], visible[: shown + 1], color=color, lw=1.8, marker=".", ms=3)
+    if shown < last:  # the rest of the run, faint (scrubber frames)
+        ax_loss.plot(k, visible, color=color, lw=1.0, alpha=0.35)
+    ax_loss.plot(k[: shown + 1], visible[: shown + 1], color=color, lw=1.8)
     ax_loss.axhline(TOL, color="0.5", ls=":", lw=1.0)
     if h.diverged[0]:
         ax_loss.plot([last], [visible[last]], "x", color="C3", ms=9, mew=2)
@@ -144,8 +152,8 @@ def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_st
     ax_path.axvline(a_star, color="0.5", ls=":", lw=1.0)
     ax_path.axvline(edge, color="C1", ls="--", lw=1.0, label="plateau edge")
     pts = np.where(loss[: shown + 1] > 0, loss[: shown + 1], LOSS_FLOOR)
-    ax_path.plot(path[: shown + 1], pts, color=color, lw=0.8, marker="o", ms=3, alpha=0.8, label="iterates")
-    ax_path.plot([path[0]], [max(loss[0], LOSS_FLOOR)], "s", color="k", ms=7, label="start a_0")
+    ax_path.plot(path[: shown + 1], pts, color=color, lw=0.8, marker="o", ms=3, label="iterates")
+    ax_path.plot([path[0]], [max(loss[0], LOSS_FLOOR)], "s", color="k", ms=7)  # the start a_0
     ax_path.plot([path[shown]], [pts[-1]], "*", color=color, ms=12, mec="k")
     ax_path.set_xlim(grid[0], grid[-1])
     ax_path.set_xlabel("parameter a (1/time)")
@@ -155,3 +163,31 @@ def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_st
                       fontsize="medium", y=1.01)
     ax_path.legend(loc="lower right", fontsize="x-small")
     return sweep
+
+
+def draw_iterations(ax, sweeps, n_iter=None):
+    """Iterations to the tolerance against a0, one line per ``Sweep`` in the dict ``sweeps``.
+
+    Runs that never reached the tolerance are drawn above the top of the converged points, at the
+    iteration budget ``n_iter`` (default: the longest history), with a marker per outcome: v for
+    "plateau", x for "diverged", + for "not converged". The y axis is logarithmic.
+    """
+    if not sweeps:
+        raise ValueError("sweeps must hold at least one Sweep")
+    budget = max(s.history.a.shape[0] - 1 for s in sweeps.values()) if n_iter is None else n_iter
+    budget = _checks.positive_int("n_iter", budget)
+    markers = {"plateau": "v", "diverged": "x", "not converged": "+"}
+    for j, (label, sweep) in enumerate(sweeps.items()):
+        color = f"C{j}"
+        ok = sweep.outcome == "converged"
+        ax.plot(sweep.a0[ok], np.maximum(sweep.iterations[ok], 0.8), "o-", color=color, ms=3.5, lw=1.2,
+                label=label)
+        for outcome, marker in markers.items():
+            hit = sweep.outcome == outcome
+            if hit.any():
+                ax.plot(sweep.a0[hit], np.full(hit.sum(), budget * 1.5 ** (j + 1)), marker, color=color,
+                        ms=8, mew=2, ls="none", label=f"{label}: {outcome}")
+    ax.axhline(budget, color="0.6", ls=":", lw=1.0)
+    ax.set_yscale("log")
+    ax.set_xlabel("initialization a0 (1/time)")
+    ax.set_ylabel(f"iterations to loss < {next(iter(sweeps.values())).tol:g}")

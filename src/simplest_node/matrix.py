@@ -290,6 +290,38 @@ class CovariancePreconditioned:
             return A + self.lr * D
 
 
+def _solve_stack(J, b):
+    """Solve J x = b for a stack of square systems by Gaussian elimination with partial pivoting.
+
+    Written with numpy array operations over the stack (one Python step per column) rather than
+    LAPACK's threaded solver, whose threads contend badly for many small systems on a busy
+    machine. Returns x and a mask of the systems whose pivot fell below 1e-14 of the largest
+    entry of their J (treated as singular; their x is not meaningful).
+    """
+    n = J.shape[-1]
+    M = np.concatenate([J, b], axis=-1).astype(float, copy=True)
+    scale = np.max(np.abs(J), axis=(-2, -1))
+    singular = ~(scale > 0)
+    batch = np.indices(M.shape[:-2])
+    for col in range(n):
+        piv = col + np.argmax(np.abs(M[..., col:, col]), axis=-1)
+        rows = M[(*batch, piv)].copy()
+        M[(*batch, piv)] = M[..., col, :]
+        M[..., col, :] = rows
+        pivot = M[..., col, col]
+        small = ~(np.abs(pivot) > 1e-14 * scale)
+        singular |= small
+        pivot = np.where(small, 1.0, pivot)
+        factors = M[..., col + 1:, col] / pivot[..., None]
+        M[..., col + 1:, :] -= factors[..., None] * M[..., col, None, :]
+    x = np.zeros(b.shape)
+    for row in range(n - 1, -1, -1):
+        pivot = np.where(singular, 1.0, M[..., row, row])
+        acc = M[..., row, n:] - np.einsum("...j,...jk->...k", M[..., row, row + 1:n], x[..., row + 1:, :])
+        x[..., row, :] = acc / pivot[..., None]
+    return x, singular
+
+
 class GaussNewton:
     """Gauss-Newton for the residual R(A) = e^{A t} - e^{A* t}: A <- A + lr D.
 
@@ -317,12 +349,13 @@ class GaussNewton:
             good = np.all(np.isfinite(R), axis=(-2, -1)) & np.all(np.isfinite(J), axis=(-2, -1))
             J = np.where(good[..., None, None], J, np.eye(d * d))
             r = np.where(good[..., None, None], R, 0.0).reshape(A.shape[:-2] + (d * d, 1))
-            try:
-                D = -np.linalg.solve(J, r).reshape(A.shape)
-            except np.linalg.LinAlgError:  # some J exactly singular: least squares one by one
-                flat = J.reshape((-1, d * d, d * d))
-                D = -np.stack([np.linalg.lstsq(Jk, rk, rcond=None)[0]
-                               for Jk, rk in zip(flat, r.reshape((-1, d * d, 1)))]).reshape(A.shape)
+            D, singular = _solve_stack(J, r)
+            if np.any(singular):  # some J numerically singular: least squares for those
+                flat_J, flat_r, flat_D = J.reshape((-1, d * d, d * d)), r.reshape((-1, d * d, 1)), D.reshape((-1, d * d, 1))
+                for k in np.flatnonzero(singular.ravel()):
+                    flat_D[k] = np.linalg.lstsq(flat_J[k], flat_r[k], rcond=None)[0]
+                D = flat_D
+            D = -D.reshape(A.shape)
         return np.where(good[..., None, None], D, np.nan)
 
     def update(self, problem, A, state, k):

@@ -67,16 +67,18 @@ def _square_stack(name, value, d=None):
     return arr
 
 
-TAYLOR_DEGREE = 18  # truncation error of the scaled series: 1/19! ~ 8e-18 for ||X / 2^s||_1 <= 1
+TAYLOR_DEGREE = 19  # truncation error of the scaled series: 1/20! ~ 4e-19 for ||X / 2^s||_1 <= 1
 MAX_SQUARINGS = 60
+_COEFFS = 1.0 / np.cumprod(np.r_[1.0, np.arange(1.0, TAYLOR_DEGREE + 1)])  # 1/k!, k = 0..19
 
 
 def expm_stack(X):
-    """e^X for a stack (..., d, d), vectorized: scaling and squaring with a degree-18 Taylor series.
+    """e^X for a stack (..., d, d), vectorized: scaling and squaring with a degree-19 Taylor series.
 
-    Each matrix is scaled by 2^-s so that its 1-norm is at most 1, the series is summed by Horner's
-    rule, and the result squared s times (s per matrix, masked). The whole stack moves through
-    each matrix product at once, which on small matrices is many times faster than
+    Each matrix is scaled by 2^-s so that its 1-norm is at most 1, the series is summed by the
+    Paterson-Stockmeyer scheme (powers Y^2..Y^4, then Horner's rule in Y^4: 7 matrix products),
+    and the result squared s times (s per matrix, masked). The whole stack moves through each
+    matrix product at once, which on small matrices is many times faster than
     ``scipy.linalg.expm`` (a Python loop over the stack); the tests check the two agree to 1e-11
     relative. Matrices needing more than 60 squarings (1-norm > 2^60) go to scipy.
     """
@@ -89,9 +91,16 @@ def expm_stack(X):
         s = np.minimum(s, MAX_SQUARINGS)
         Y = X / (2.0**s)[..., None, None]
         eye = np.broadcast_to(np.eye(X.shape[-1]), X.shape)
-        E = eye + Y / TAYLOR_DEGREE
-        for k in range(TAYLOR_DEGREE - 1, 0, -1):
-            E = eye + (Y @ E) / k
+        powers = [eye, Y, Y @ Y]
+        powers.append(powers[2] @ Y)
+        Y4 = powers[2] @ powers[2]
+
+        def block(i):  # sum_{j<4} c_{4i+j} Y^j
+            return sum(_COEFFS[4 * i + j] * powers[j] for j in range(4) if 4 * i + j <= TAYLOR_DEGREE)
+
+        E = block(4)
+        for i in range(3, -1, -1):
+            E = block(i) + Y4 @ E
         for i in range(int(s.max()) if s.size else 0):
             E = np.where((i < s)[..., None, None], E @ E, E)
         if np.any(big):

@@ -442,7 +442,8 @@ def train_matrix(problem, optimizer, A0, n_iter, store=False, tol=None):
                         state[key] = value
                 finite = np.all(np.isfinite(proposal), axis=(-2, -1))
                 loss = np.full(n, np.inf)
-                loss[finite] = problem.loss(proposal[finite])
+                evaluate = moving & finite  # the same stack the next step will ask for (cached map)
+                loss[evaluate] = problem.loss(proposal[evaluate])
                 ok = finite & np.isfinite(loss)
                 newly = moving & ~ok
                 diverged_at[newly] = k

@@ -246,15 +246,31 @@ def test_bad_input(call, error, match):
 
 
 def test_gauss_newton_falls_back_to_least_squares(monkeypatch):
+    import simplest_node.matrix as matrix
+
     problem = MatrixProblem(jordan_matrix(3), t=1.0)
     A = random_matrices(4, 3, seed=11)
     direct = GaussNewton().direction(problem, A)
+    solve = matrix._solve_stack
 
-    def singular(*args, **kwargs):
-        raise np.linalg.LinAlgError("Singular matrix")
+    def all_singular(J, b):
+        x, _ = solve(J, b)
+        return np.full_like(x, np.nan), np.ones(J.shape[:-2], bool)
 
-    monkeypatch.setattr(np.linalg, "solve", singular)
+    monkeypatch.setattr(matrix, "_solve_stack", all_singular)
     assert np.allclose(GaussNewton().direction(problem, A), direct, rtol=1e-8, atol=1e-12)
+
+
+def test_solve_stack_matches_lapack_and_flags_singular():
+    from simplest_node.matrix import _solve_stack
+
+    rng = np.random.default_rng(12)
+    J, b = rng.normal(size=(5, 30, 30)), rng.normal(size=(5, 30, 2))
+    J[3] = 0.0
+    J[4, :, 0] = J[4, :, 1]
+    x, singular = _solve_stack(J, b)
+    assert singular.tolist() == [False, False, False, True, True]
+    assert np.allclose(x[:3], np.linalg.solve(J[:3], b[:3]), rtol=1e-10, atol=1e-12)
 
 
 def test_rotation_by_two_pi_is_a_second_global_minimizer():

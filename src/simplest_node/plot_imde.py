@@ -37,7 +37,7 @@ _RK4_MIN = rk4_minimum()[1]
 
 def imde_figure(method="euler", n_sub=2, a_star=-1.0):
     """Chapter 7 widget (a bare Figure with two axes); see the module docstring."""
-    fig = Figure(figsize=(8.6, 3.3))
+    fig = Figure(figsize=(8.4, 3.2))
     axes = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.09, right=0.985, bottom=0.14, top=0.9, wspace=0.26)
     draw_imde(axes, method, n_sub, a_star)
@@ -98,9 +98,9 @@ def draw_imde(axes, method="euler", n_sub=2, a_star=-1.0):
     pad = 0.1 * (high - low) + 0.05
     ax_rate.set_ylim(low - pad, high + pad)
     ax_rate.set_xlim(0, T_DATA * 1.02)
-    ax_rate.set_xlabel("step h = T / S (time units)")
-    ax_rate.set_ylabel("rate (1 / time unit)")
-    _title(ax_rate, f"{method}: learned rate vs step, T = {T_DATA:g}")
+    ax_rate.set_xlabel("step h = T/S (time units)")
+    ax_rate.set_ylabel("rate (1/time unit)")
+    _title(ax_rate, f"{method}: learned rate vs h")
     ax_rate.legend(loc="best", fontsize="small")
 
     # right: trajectories on [0, T]
@@ -112,17 +112,17 @@ def draw_imde(axes, method="euler", n_sub=2, a_star=-1.0):
         ax_path.plot(t, np.exp(learned * t), color="#ff7f0e", ls="--", lw=1.5, label="flow of learned a")
     ax_path.plot(grid, solver_path, "o-", color="#d62728", ms=4, lw=1, label="solver, learned a")
     ax_path.set_xlabel("time t (time units)")
-    ax_path.set_ylabel("x(t) for x0 = 1")
-    _title(ax_path, f"a* = {a_star:g}, S = {n_sub}, h = {h:.4g}")
+    ax_path.set_ylabel("x(t), x0 = 1")
+    _title(ax_path, f"a* = {a_star:g}, S = {n_sub}, T = {T_DATA:g}")
     ax_path.set_xlim(-0.02 * T_DATA, 1.02 * T_DATA)
     ax_path.legend(loc="upper right", fontsize="small")
     for ax in axes:  # few ticks: each tick label is laid out on every redraw
-        ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.yaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
     if exists:
-        note = f"trained a = {learned:.5f}, a_h = {imde:.5f}"
+        note = f"trained a = a_h = {imde:.5f}" if abs(learned - imde) < 5e-6 else f"a = {learned:.5f}, a_h = {imde:.5f}"
     else:
-        note = f"no real a_h: trained a = {learned:.4f}, loss {loss:.2g} > 0"
+        note = f"no real a_h: a = {learned:.4f}, loss {loss:.2g}"
     ax_path.text(0.02, 0.03, note, transform=ax_path.transAxes, fontsize="small", va="bottom",
                  bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#cccccc"})
     return {"h": h, "learned": learned, "imde": imde, "exists": exists, "loss": loss}

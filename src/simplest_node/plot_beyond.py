@@ -10,7 +10,7 @@ its last finite value and ended with an x). A pure function of the slider values
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from . import _checks
 from .matrix import MATRIX_OPTIMIZERS, MatrixProblem, jordan_matrix, matrix_optimizer, random_matrices, train_matrix
@@ -71,6 +71,7 @@ def draw_beyond(ax, d=3, optimizer="covariance + line search", lr=0.5, coupling=
     ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize="small",
             bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
     ax.set_xlim(0, n_iter)
+    ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))  # few tick labels: faster updates
     ax.set_xlabel("iteration k")
     ax.set_ylabel("Loss(A_k) (log scale)")
     ax.set_title(f"{optimizer}, lr = {lr:g}: d = {d}, A* = -I/2 + {coupling:g} N, seed {seed}", fontsize="medium")

@@ -70,6 +70,8 @@ def _square_stack(name, value, d=None):
 TAYLOR_DEGREE = 19  # truncation error of the scaled series: 1/20! ~ 4e-19 for ||X / 2^s||_1 <= 1
 MAX_SQUARINGS = 60
 _COEFFS = 1.0 / np.cumprod(np.r_[1.0, np.arange(1.0, TAYLOR_DEGREE + 1)])  # 1/k!, k = 0..19
+_BLOCK_COEFFS = np.zeros((5, 4))  # row i: the coefficients of Y^0..Y^3 in block i (degree 4i + j)
+_BLOCK_COEFFS.flat[: TAYLOR_DEGREE + 1] = _COEFFS
 
 
 def expm_stack(X):
@@ -91,16 +93,13 @@ def expm_stack(X):
         s = np.minimum(s, MAX_SQUARINGS)
         Y = X / (2.0**s)[..., None, None]
         eye = np.broadcast_to(np.eye(X.shape[-1]), X.shape)
-        powers = [eye, Y, Y @ Y]
-        powers.append(powers[2] @ Y)
-        Y4 = powers[2] @ powers[2]
-
-        def block(i):  # sum_{j<4} c_{4i+j} Y^j
-            return sum(_COEFFS[4 * i + j] * powers[j] for j in range(4) if 4 * i + j <= TAYLOR_DEGREE)
-
-        E = block(4)
+        Y2 = Y @ Y
+        powers = np.stack([eye, Y, Y2, Y2 @ Y])
+        Y4 = Y2 @ Y2
+        blocks = np.tensordot(_BLOCK_COEFFS, powers, axes=(1, 0))  # B_i = sum_j c_{4i+j} Y^j
+        E = blocks[4]
         for i in range(3, -1, -1):
-            E = block(i) + Y4 @ E
+            E = blocks[i] + Y4 @ E
         for i in range(int(s.max()) if s.size else 0):
             E = np.where((i < s)[..., None, None], E @ E, E)
         if np.any(big):

@@ -10,6 +10,7 @@ its last finite value and ended with an x). A pure function of the slider values
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from . import _checks
 from .matrix import MATRIX_OPTIMIZERS, MatrixProblem, jordan_matrix, matrix_optimizer, random_matrices, train_matrix
@@ -50,6 +51,10 @@ def draw_beyond(ax, d=3, optimizer="covariance + line search", lr=0.5, coupling=
     history = train_matrix(problem, matrix_optimizer(optimizer, lr), random_matrices(N_RUNS, d, seed=seed),
                            n_iter, tol=TOL)
     _fix_log_limits(ax, [history.loss])
+    # At most 6 labelled decades (each tick label is text to lay out on every update).
+    low, high = np.log10(ax.get_ylim())
+    stride = next(d for d in (4, 5, 10, 20, 25, 50, 100) if (high - low) / d <= 6)
+    ax.yaxis.set_major_locator(FixedLocator(10.0 ** np.arange(np.ceil(low / stride) * stride, high + 1e-9, stride)))
     k = np.arange(n_iter + 1)
     shown = np.where(np.isfinite(history.loss) & (history.loss > 0), history.loss, np.nan)
     ax.plot(k, shown, lw=1.2)  # one call for all runs: colours C0, C1, ...
@@ -66,6 +71,7 @@ def draw_beyond(ax, d=3, optimizer="covariance + line search", lr=0.5, coupling=
     ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize="small",
             bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
     ax.set_xlim(0, n_iter)
+    ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))  # few tick labels: faster updates
     ax.set_xlabel("iteration k")
     ax.set_ylabel("Loss(A_k) (log scale)")
     ax.set_title(f"{optimizer}, lr = {lr:g}: d = {d}, A* = -I/2 + {coupling:g} N, seed {seed}", fontsize="medium")

@@ -2,7 +2,7 @@
 
 Public names (chapters and tests rely on them; keep them stable):
 
-* solvers:    ``integrate``, ``step``, ``METHODS``, ``ORDERS``
+* solvers:    ``integrate``, ``step``, ``METHODS``, ``EXPLICIT_METHODS``, ``SYMPLECTIC_METHODS``, ``ORDERS``
 * linear:     ``LinearProblem``, ``SampledLinearProblem``, ``STABILITY_POLYNOMIALS``
 * optimizers: ``GD``, ``SGD``, ``Adam``, ``VarianceCorrected``
 * training:   ``train``, ``History``
@@ -27,6 +27,16 @@ Public names (chapters and tests rely on them; keep them stable):
   ``landscape_figure``, ``draw_landscape``
 * plot_gradients: ``GRADIENT_SLIDERS``, ``gradient_error_figure``, ``gradient_cost_figure``,
   ``gradients_figure``, ``draw_gradients``
+* sweeps:     ``OUTCOMES``, ``Sweep``, ``iterations_to_tolerance``, ``GDPerEntry``, ``SGDPerEntry``,
+  ``optimum``, ``gd_stability_limit``, ``StabilitySweep``, ``lr_stability_sweep``,
+  ``stability_boundary``, ``gd_overshoot_onset``
+* plot_training: ``TRAINING_SLIDERS``, ``TRAINING_OPTIMIZERS``, ``make_optimizer``,
+  ``training_figure``, ``draw_training``, ``draw_iterations``
+* troubleshooting: ``AdjointRun``, ``adjoint_training``, ``adjoint_slope_ratio``,
+  ``euler_adjoint_ratio``, ``rescaled_problem``, ``time_rescaling_runs``, ``rk4_scalar_fit``,
+  ``oscillator_fit``, ``PrecisionRun``, ``precision_run``, ``StagedRun``, ``train_in_stages``,
+  ``adaptive_cost``, ``ADAPTIVE_METHODS``
+* plot_troubleshooting: ``RESCALING_SLIDERS``, ``time_rescaling_figure``, ``draw_time_rescaling``
 """
 
 from .animation import scrubber
@@ -105,6 +115,44 @@ from .plot_gradients import (
     gradient_error_figure,
     gradients_figure,
 )
+from .sweeps import (
+    OUTCOMES,
+    GDPerEntry,
+    SGDPerEntry,
+    StabilitySweep,
+    Sweep,
+    gd_overshoot_onset,
+    gd_stability_limit,
+    iterations_to_tolerance,
+    lr_stability_sweep,
+    optimum,
+    stability_boundary,
+)
+from .plot_training import (
+    TRAINING_OPTIMIZERS,
+    TRAINING_SLIDERS,
+    draw_iterations,
+    draw_training,
+    make_optimizer,
+    training_figure,
+)
+from .troubleshooting import (
+    ADAPTIVE_METHODS,
+    AdjointRun,
+    PrecisionRun,
+    StagedRun,
+    adaptive_cost,
+    adjoint_slope_ratio,
+    adjoint_training,
+    euler_adjoint_ratio,
+    oscillator_fit,
+    precision_run,
+    rescaled_problem,
+    rk4_scalar_fit,
+    time_rescaling_runs,
+    train_in_stages,
+)
+from .plot_troubleshooting import RESCALING_SLIDERS, draw_time_rescaling, time_rescaling_figure
 
 __all__ = [
     "integrate",
@@ -186,6 +234,40 @@ __all__ = [
     "gradient_cost_figure",
     "gradients_figure",
     "draw_gradients",
+    "OUTCOMES",
+    "Sweep",
+    "iterations_to_tolerance",
+    "GDPerEntry",
+    "SGDPerEntry",
+    "optimum",
+    "gd_stability_limit",
+    "StabilitySweep",
+    "lr_stability_sweep",
+    "stability_boundary",
+    "gd_overshoot_onset",
+    "TRAINING_SLIDERS",
+    "TRAINING_OPTIMIZERS",
+    "make_optimizer",
+    "training_figure",
+    "draw_training",
+    "draw_iterations",
+    "AdjointRun",
+    "adjoint_training",
+    "adjoint_slope_ratio",
+    "euler_adjoint_ratio",
+    "rescaled_problem",
+    "time_rescaling_runs",
+    "rk4_scalar_fit",
+    "oscillator_fit",
+    "PrecisionRun",
+    "precision_run",
+    "StagedRun",
+    "train_in_stages",
+    "adaptive_cost",
+    "ADAPTIVE_METHODS",
+    "RESCALING_SLIDERS",
+    "time_rescaling_figure",
+    "draw_time_rescaling",
 ]
 
 __version__ = "0.1.0"

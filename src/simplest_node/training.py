@@ -33,6 +33,13 @@ class History:
         return np.where(below.any(axis=0), below.argmax(axis=0), -1)
 
 
+def _fresh(values, shape):
+    """``values`` as a new float array of ``shape`` (what np.where(all-True mask, values, ...) gives)."""
+    if type(values) is np.ndarray and values.shape == shape and values.dtype == np.float64:
+        return values.copy()
+    return np.array(np.broadcast_to(np.asarray(values, dtype=float), shape))
+
+
 def train(problem, optimizer, a0, n_iter):
     """Train every entry of the 1-D array ``a0`` for ``n_iter`` steps of ``optimizer`` on ``problem``.
 
@@ -53,10 +60,22 @@ def train(problem, optimizer, a0, n_iter):
         params[0], losses[0] = a, problem.loss(a)
         active = np.isfinite(losses[0])
         diverged_at[~active] = 0
+        all_active = bool(active.all())
         for k in range(1, n_iter + 1):
             proposal = optimizer.update(problem, a, state, k)
-            a = np.where(active, proposal, a)
-            loss = np.where(active, problem.loss(a), np.inf)
+            if all_active:
+                # Fast path while no entry has diverged: np.where(active, ...) would copy the
+                # same values; the proposal is copied once so no optimizer state aliases it.
+                a = _fresh(proposal, a.shape)
+                loss = problem.loss(a)
+                if np.isfinite(loss).all() and np.isfinite(a).all():
+                    params[k], losses[k] = a, loss
+                    continue
+                all_active = False
+                loss = _fresh(loss, a.shape)
+            else:
+                a = np.where(active, proposal, a)
+                loss = np.where(active, problem.loss(a), np.inf)
             newly = active & ~(np.isfinite(loss) & np.isfinite(a))
             diverged_at[newly] = k
             active &= ~newly

@@ -1,0 +1,334 @@
+"""A small nonlinear Neural ODE: dx/dt = a tanh(b x), two parameters theta = (a, b).
+
+The model's endpoint map phi_theta(x0) = x(t) is computed with ``n_steps`` steps of the classical
+Runge-Kutta method (RK4); the data are the same map at the true (a*, b*), so the loss vanishes
+exactly there. With x0 ~ N(0, sigma^2), by Gauss-Hermite quadrature with ``n_nodes`` nodes (or on a
+seeded sample of ``n_samples`` states),
+
+    Loss(theta) = 1/2 E[(phi_theta(x0) - phi_theta*(x0))^2].
+
+Gradients come from the forward sensitivity equations s = d x / d theta,
+
+    ds_a/dt = f_x s_a + tanh(b x),   ds_b/dt = f_x s_b + a x sech^2(b x),   f_x = a b sech^2(b x),
+
+integrated by the same RK4 steps alongside x. For an explicit Runge-Kutta method this is exactly
+the derivative of the discrete map (differentiating the stages gives the stages of the augmented
+system), so ``grad`` is the exact gradient of the computed loss: grad = E[(phi - y) s].
+
+The Gauss-Newton matrix is H = E[s s^T] (2 x 2). Its diagonal E[s_a^2], E[s_b^2] is the
+per-parameter analogue of chapter 5's t^2 sigma_k^2(t): for dx/dt = a x, d x(t)/da = t x(t), so
+E[(dx/da)^2] = t^2 E[x(t)^2]. Optimizers on theta (shape (..., 2)):
+
+* ``DiagonalScaled(lr)``: theta <- theta - lr g / diag(H) (per-parameter, variance-style scaling)
+* ``GaussNewton2(lr, damping)``: theta <- theta - lr (H + damping tr(H)/2 I)^{-1} g
+
+both with ``line_search=True`` for Armijo backtracking. ``simplest_node.GD`` and ``Adam`` work
+unchanged (they are elementwise).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks
+
+__all__ = [
+    "NonlinearProblem",
+    "DiagonalScaled",
+    "GaussNewton2",
+    "NonlinearHistory",
+    "train_nonlinear",
+    "valley_curve",
+    "NONLINEAR_OPTIMIZERS",
+    "nonlinear_optimizer",
+]
+
+
+def _theta(value):
+    arr = _checks.finite_array("theta", value)
+    if arr.ndim < 1 or arr.shape[-1] != 2:
+        raise ValueError(f"theta must hold (a, b) pairs along its last axis (shape (..., 2)), got shape {arr.shape}")
+    return arr
+
+
+class NonlinearProblem:
+    """dx/dt = a tanh(b x) fitted to data from (a*, b*) at time ``t``; x0 ~ N(0, sigma^2).
+
+    The expectation is Gauss-Hermite quadrature with ``n_nodes`` nodes, or the mean over
+    ``n_samples`` states drawn with ``seed`` when ``n_samples`` is given; ``noise`` (default 0) adds
+    seeded N(0, noise^2) observation noise to the sampled data. ``n_steps`` RK4 steps over [0, t].
+    """
+
+    def __init__(self, a_star=-1.0, b_star=1.0, t=1.0, sigma=1.0, n_steps=20, n_nodes=40,
+                 n_samples=None, seed=0, noise=0.0):
+        self.a_star = _checks.finite("a_star", a_star)
+        self.b_star = _checks.finite("b_star", b_star)
+        self.t = _checks.positive_finite("t", t)
+        self.sigma = _checks.positive_finite("sigma", sigma)
+        self.n_steps = _checks.positive_int("n_steps", n_steps)
+        self.noise = _checks.finite("noise", noise)
+        if self.noise < 0:
+            raise ValueError(f"noise must be >= 0, got {noise!r}")
+        if n_samples is None:
+            if self.noise > 0:
+                raise ValueError("noise needs a sample: pass n_samples too")
+            self.n_nodes = _checks.positive_int("n_nodes", n_nodes)
+            z, w = np.polynomial.hermite.hermgauss(self.n_nodes)
+            self.x0 = np.sqrt(2.0) * self.sigma * z
+            self.weights = w / np.sqrt(np.pi)
+            self.n_samples = None
+        else:
+            self.n_samples = _checks.positive_int("n_samples", n_samples)
+            rng = np.random.default_rng(seed)
+            self.x0 = rng.normal(0.0, self.sigma, self.n_samples)
+            self.weights = np.full(self.n_samples, 1.0 / self.n_samples)
+        self.seed = seed
+        self.y = self.endpoint(np.array([self.a_star, self.b_star]))[0]
+        if self.n_samples is not None and self.noise > 0:
+            self.y = self.y + rng.normal(0.0, self.noise, self.n_samples)
+
+    def __repr__(self):
+        return (f"NonlinearProblem(a_star={self.a_star}, b_star={self.b_star}, t={self.t}, "
+                f"sigma={self.sigma}, n_steps={self.n_steps})")
+
+    def endpoint(self, theta, x0=None):
+        """RK4 endpoint phi_theta(x0) and its sensitivities d phi/da, d phi/db.
+
+        ``theta`` (..., 2); returns three arrays of shape (..., n) for the problem's n states, or for
+        ``x0`` (a 1-D array) if given.
+        """
+        theta = _theta(theta)
+        if x0 is None and hasattr(self, "y"):
+            # The loss, gradient and Gauss-Newton matrix of one iterate share one integration.
+            key = (theta.shape, theta.tobytes())
+            cache = self.__dict__.setdefault("_cache", {})
+            if key not in cache:
+                if len(cache) >= 4:
+                    cache.pop(next(iter(cache)))
+                cache[key] = self._integrate(theta, self.x0)
+                for arr in cache[key]:
+                    arr.flags.writeable = False
+            return cache[key]
+        x0 = self.x0 if x0 is None else _checks.finite_array("x0", x0)
+        return self._integrate(theta, x0)
+
+    def _integrate(self, theta, x0):
+        a = theta[..., 0, None]
+        b = theta[..., 1, None]
+        h = self.t / self.n_steps
+
+        def field(x, sa, sb):
+            tb = np.tanh(b * x)
+            sech2 = 1.0 - tb * tb
+            fx = a * b * sech2
+            return a * tb, fx * sa + tb, fx * sb + a * x * sech2
+
+        shape = np.broadcast_shapes(a.shape, np.shape(x0))
+        x = np.broadcast_to(x0, shape).astype(float)
+        sa = np.zeros(shape)
+        sb = np.zeros(shape)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(self.n_steps):
+                k1 = field(x, sa, sb)
+                k2 = field(*(u + h / 2 * k for u, k in zip((x, sa, sb), k1)))
+                k3 = field(*(u + h / 2 * k for u, k in zip((x, sa, sb), k2)))
+                k4 = field(*(u + h * k for u, k in zip((x, sa, sb), k3)))
+                x, sa, sb = (u + h / 6 * (p + 2 * q + 2 * r + s)
+                             for u, p, q, r, s in zip((x, sa, sb), k1, k2, k3, k4))
+        return x, sa, sb
+
+    def loss(self, theta):
+        """1/2 E[(phi_theta(x0) - y)^2]: shape theta.shape[:-1]."""
+        x, _, _ = self.endpoint(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return 0.5 * np.sum(self.weights * (x - self.y) ** 2, axis=-1)
+
+    def grad(self, theta):
+        """E[(phi - y) d phi / d theta], the exact gradient of the RK4 loss: shape (..., 2)."""
+        x, sa, sb = self.endpoint(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = self.weights * (x - self.y)
+            return np.stack([np.sum(r * sa, axis=-1), np.sum(r * sb, axis=-1)], axis=-1)
+
+    def gauss_newton_matrix(self, theta):
+        """H = E[s s^T] with s = d phi / d theta: shape (..., 2, 2)."""
+        _, sa, sb = self.endpoint(theta)
+        s = np.stack([sa, sb], axis=-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.einsum("...n,...ni,...nj->...ij", np.broadcast_to(self.weights, sa.shape), s, s)
+
+
+def _backtrack(problem, theta, direction, g, lr, max_halvings=30, chunk=10):
+    """Armijo backtracking, as for the matrix model: alpha = lr 2^-j, the first j with enough decrease."""
+    loss0 = problem.loss(theta)
+    slope = np.sum(g * direction, axis=-1)
+    alpha = np.zeros(loss0.shape)
+    pending = np.isfinite(loss0) & np.isfinite(slope)
+    for start in range(0, max_halvings, chunk):
+        if not pending.any():
+            break
+        steps = lr * 0.5 ** np.arange(start, min(start + chunk, max_halvings))
+        idx = np.flatnonzero(pending)
+        trial = problem.loss(theta[idx, None] + steps[None, :, None] * direction[idx, None])
+        ok = np.isfinite(trial) & (trial <= loss0[idx, None] + 1e-4 * steps[None, :] * slope[idx, None])
+        found = ok.any(axis=1)
+        alpha[idx[found]] = steps[ok[found].argmax(axis=1)]
+        pending[idx[found]] = False
+    return theta + alpha[..., None] * direction
+
+
+class DiagonalScaled:
+    """Per-parameter scaling: theta_i <- theta_i - lr g_i / E[(d phi / d theta_i)^2].
+
+    The diagonal of the Gauss-Newton matrix; for dx/dt = a x it is t^2 E[x(t)^2], chapter 5's rule.
+    """
+
+    def __init__(self, lr, line_search=False):
+        self.lr = _checks.positive_finite("lr", lr)
+        self.line_search = bool(line_search)
+
+    def __repr__(self):
+        return f"DiagonalScaled(lr={self.lr}, line_search={self.line_search})"
+
+    def init(self, theta):
+        return {}
+
+    def update(self, problem, theta, state, k):
+        g = problem.grad(theta)
+        H = problem.gauss_newton_matrix(theta)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            diag = np.stack([H[..., 0, 0], H[..., 1, 1]], axis=-1)
+            direction = -np.where(diag > 0, g / diag, 0.0)
+            if self.line_search:
+                return _backtrack(problem, theta, np.nan_to_num(direction), g, self.lr)
+            return theta + self.lr * direction
+
+
+class GaussNewton2:
+    """Gauss-Newton (Levenberg-Marquardt): theta <- theta - lr (H + mu I)^{-1} g, mu = damping tr(H)/2."""
+
+    def __init__(self, lr=1.0, damping=1e-8, line_search=False):
+        self.lr = _checks.positive_finite("lr", lr)
+        self.damping = _checks.finite("damping", damping)
+        if self.damping < 0:
+            raise ValueError(f"damping must be >= 0, got {damping!r}")
+        self.line_search = bool(line_search)
+
+    def __repr__(self):
+        return f"GaussNewton2(lr={self.lr}, damping={self.damping}, line_search={self.line_search})"
+
+    def init(self, theta):
+        return {}
+
+    def update(self, problem, theta, state, k):
+        g = problem.grad(theta)
+        H = problem.gauss_newton_matrix(theta)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            mu = self.damping * np.trace(H, axis1=-2, axis2=-1) / 2 + np.finfo(float).tiny
+            good = np.all(np.isfinite(H), axis=(-2, -1)) & np.all(np.isfinite(g), axis=-1)
+            Hd = np.where(good[..., None, None], H + mu[..., None, None] * np.eye(2), np.eye(2))
+            direction = -np.linalg.solve(Hd, np.where(good[..., None], g, 0.0)[..., None])[..., 0]
+            direction = np.where(good[..., None], direction, np.nan)
+            if self.line_search:
+                return _backtrack(problem, theta, np.nan_to_num(direction), g, self.lr)
+            return theta + self.lr * direction
+
+
+@dataclass
+class NonlinearHistory:
+    """``theta`` (n_iter + 1, n, 2), ``loss`` (n_iter + 1, n), ``diverged_at`` (n,), as for the matrix model."""
+
+    theta: np.ndarray
+    loss: np.ndarray
+    diverged_at: np.ndarray
+
+    @property
+    def diverged(self):
+        return self.diverged_at >= 0
+
+    def converged_at(self, tol):
+        """First iteration with loss < ``tol`` per run, -1 where that never happens."""
+        below = self.loss < tol
+        return np.where(below.any(axis=0), below.argmax(axis=0), -1)
+
+
+def train_nonlinear(problem, optimizer, theta0, n_iter, tol=None):
+    """Train every (a, b) row of ``theta0`` (n, 2) for ``n_iter`` steps of ``optimizer``.
+
+    Runs whose loss falls below ``tol`` (if given) are frozen there (only moving runs reach the
+    optimizer, with per-run state sliced alike); runs whose loss or parameters stop being finite are
+    frozen at their last finite value, their loss set to inf, and flagged in ``diverged_at``.
+    """
+    theta = _theta(theta0)
+    if theta.ndim == 1:
+        theta = theta[None]
+    if theta.ndim != 2:
+        raise ValueError(f"theta0 must have shape (2,) or (n, 2), got shape {theta.shape}")
+    theta = theta.copy()
+    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    if tol is not None:
+        tol = _checks.positive_finite("tol", tol)
+    n = theta.shape[0]
+    params = np.empty((n_iter + 1, n, 2))
+    losses = np.empty((n_iter + 1, n))
+    diverged_at = np.full(n, -1)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        state = optimizer.init(theta)
+        params[0], losses[0] = theta, problem.loss(theta)
+        active = np.isfinite(losses[0])
+        diverged_at[~active] = 0
+        done = np.zeros(n, bool) if tol is None else losses[0] < tol
+        for k in range(1, n_iter + 1):
+            moving = active & ~done
+            losses[k] = losses[k - 1]
+            if moving.any():
+                sub = {key: (value[moving] if isinstance(value, np.ndarray) and value.shape[:1] == (n,) else value)
+                       for key, value in state.items()}
+                proposal = theta.copy()
+                proposal[moving] = optimizer.update(problem, theta[moving], sub, k)
+                for key, value in sub.items():
+                    if isinstance(state[key], np.ndarray) and state[key].shape[:1] == (n,):
+                        state[key][moving] = value
+                    else:
+                        state[key] = value
+                finite = np.all(np.isfinite(proposal), axis=-1)
+                loss = np.full(n, np.inf)
+                loss[moving & finite] = problem.loss(proposal[moving & finite])
+                ok = finite & np.isfinite(loss)
+                newly = moving & ~ok
+                diverged_at[newly] = k
+                active &= ~newly
+                step = moving & ok
+                theta = np.where(step[:, None], proposal, theta)
+                losses[k] = np.where(step, loss, losses[k])
+                if tol is not None:
+                    done |= step & (loss < tol)
+            losses[k, ~active] = np.inf
+            params[k] = theta
+    return NonlinearHistory(theta=params, loss=losses, diverged_at=diverged_at)
+
+
+def valley_curve(b, a_star=-1.0, b_star=1.0):
+    """The curve a = a* b* / b on which the linearized field a b x equals the truth's a* b* x."""
+    b = _checks.finite_array("b", b)
+    if np.any(b == 0):
+        raise ValueError("b must be nonzero on the valley curve a = a* b* / b")
+    return _checks.finite("a_star", a_star) * _checks.finite("b_star", b_star) / b
+
+
+NONLINEAR_OPTIMIZERS = ("GD", "Adam", "diagonal", "diagonal + line search", "Gauss-Newton + line search")
+
+
+def nonlinear_optimizer(name, lr):
+    """The optimizer called ``name`` (one of NONLINEAR_OPTIMIZERS) with learning rate ``lr``."""
+    from .optimizers import GD, Adam
+
+    _checks.choice("optimizer", name, NONLINEAR_OPTIMIZERS)
+    lr = _checks.positive_finite("lr", lr)
+    return {
+        "GD": lambda: GD(lr),
+        "Adam": lambda: Adam(lr),
+        "diagonal": lambda: DiagonalScaled(lr),
+        "diagonal + line search": lambda: DiagonalScaled(lr, line_search=True),
+        "Gauss-Newton + line search": lambda: GaussNewton2(lr, line_search=True),
+    }[name]()

@@ -1,0 +1,72 @@
+"""Chapter 6 figures: training dx/dt = A x in d dimensions, on a log scale.
+
+``beyond_figure(d, optimizer, lr, coupling, seed)`` is the chapter's widget: the loss against the
+iteration for ``N_RUNS`` random initializations A0 (iid N(0, 1/d) entries, seeded), trained by one
+optimizer towards the non-normal target A* = -I/2 + coupling N (N: ones on the superdiagonal; the
+coupling 0 gives the normal A* = -I/2). A box reports how many runs reached Loss < 1e-10, the
+median number of iterations they needed, and divergences (a run whose loss overflows is drawn up to
+its last finite value and ended with an x). A pure function of the slider values.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import _checks
+from .matrix import MATRIX_OPTIMIZERS, MatrixProblem, jordan_matrix, matrix_optimizer, random_matrices, train_matrix
+from .plot_variance import _fix_log_limits
+
+__all__ = ["BEYOND_SLIDERS", "BEYOND_OPTIMIZERS", "beyond_figure", "draw_beyond"]
+
+# The chapter's sliders: name -> (min, max, step, default); d and seed are integers.
+BEYOND_SLIDERS = {
+    "d": (2, 5, 1, 3),
+    "lr": (0.05, 1.0, 0.05, 0.5),
+    "coupling": (0.0, 3.0, 0.25, 1.0),
+    "seed": (0, 9, 1, 0),
+}
+BEYOND_OPTIMIZERS = list(MATRIX_OPTIMIZERS)
+N_RUNS = 6
+TOL = 1e-10
+
+
+def beyond_figure(d=3, optimizer="covariance + line search", lr=0.5, coupling=1.0, seed=0, n_iter=30):
+    """Chapter 6 widget: Loss(A_k) against k for N_RUNS random A0, one optimizer."""
+    fig = Figure(figsize=(7.0, 3.8))
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.13, top=0.91)
+    draw_beyond(ax, d, optimizer, lr, coupling, seed, n_iter)
+    return fig
+
+
+def draw_beyond(ax, d=3, optimizer="covariance + line search", lr=0.5, coupling=1.0, seed=0, n_iter=30):
+    """Draw ``beyond_figure`` on ``ax``; return the ``MatrixHistory`` behind the curves."""
+    d = _checks.positive_int("d", d, minimum=1)
+    _checks.choice("optimizer", optimizer, MATRIX_OPTIMIZERS)
+    lr = _checks.positive_finite("lr", lr)
+    coupling = _checks.finite("coupling", coupling)
+    seed = _checks.positive_int("seed", seed, minimum=0)
+    n_iter = _checks.positive_int("n_iter", n_iter)
+    problem = MatrixProblem(jordan_matrix(d, -0.5, coupling), t=1.0)
+    history = train_matrix(problem, matrix_optimizer(optimizer, lr), random_matrices(N_RUNS, d, seed=seed),
+                           n_iter, tol=TOL)
+    _fix_log_limits(ax, [history.loss])
+    k = np.arange(n_iter + 1)
+    shown = np.where(np.isfinite(history.loss) & (history.loss > 0), history.loss, np.nan)
+    ax.plot(k, shown, lw=1.2)  # one call for all runs: colours C0, C1, ...
+    ends = [(j, history.diverged_at[j] - 1) for j in range(N_RUNS) if history.diverged_at[j] > 0]
+    if ends:
+        ax.scatter([last for _, last in ends], [shown[last, j] for j, last in ends], marker="x",
+                   c=[f"C{j}" for j, _ in ends], zorder=3)
+    ax.axhline(TOL, color="0.5", ls=":", lw=1)
+    reached = history.converged_at(TOL)
+    ok = reached[reached >= 0]
+    notes = [f"{ok.size} of {N_RUNS} runs reach loss < 1e-10"
+             + (f" (median {np.median(ok):.0f} iterations)" if ok.size else ""),
+             f"diverged (overflow): {int(history.diverged.sum())}"]
+    ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize="small",
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
+    ax.set_xlim(0, n_iter)
+    ax.set_xlabel("iteration k")
+    ax.set_ylabel("Loss(A_k) (log scale)")
+    ax.set_title(f"{optimizer}, lr = {lr:g}: d = {d}, A* = -I/2 + {coupling:g} N, seed {seed}", fontsize="medium")
+    return history

@@ -1,0 +1,360 @@
+"""Small experiments behind the troubleshooting chapter: each answers one question newcomers ask.
+
+All of them use the linear model dx/dt = a x of ``LinearProblem`` (data from the exact flow, x0 ~ N(0,
+sigma^2), compared at time t), except ``oscillator_fit``, which needs a complex rate.
+
+* ``adjoint_training``: gradient descent on the discrete loss of a fixed-step solver, once with the exact
+  gradient of the discretization (backpropagation through the solver) and once with the continuous
+  adjoint solved by the same solver. For Euler with n steps the adjoint equals the backprop gradient
+  times (1 + z) sum_{k<n} (1 - z^2)^k / n, z = a h: the two agree as h -> 0 but can have different
+  zeros and opposite signs at a coarse step. ``adjoint_slope_ratio`` compares their slopes at the
+  solver's optimum a_h (a ratio <= 0 makes a_h repelling for adjoint-driven descent).
+* ``rescaled_problem`` / ``time_rescaling_runs``: t -> c t, a -> a / c leaves the loss unchanged,
+  Loss_c(a / c) = Loss(a), but multiplies the gradient by c, so plain gradient descent with a
+  learning rate lr in the new units is gradient descent with lr c^2 in the old ones.
+* ``rk4_scalar_fit`` / ``oscillator_fit``: the rate a model learns when the data step is taken by one
+  solver step of size h, i.e. the root z of R(z) = e^{lambda* h} nearest lambda* h, divided by h.
+* ``precision_run``: loss and gradient of the RK4-discretized model computed entirely in float32 or
+  float64 (state and forward-mode sensitivity), at many horizons.
+* ``train_in_stages``: gradient descent that grows the horizon in stages (continuation in t), with the
+  learning rate 1 / (t^2 E[y^2]) computed from the data at each stage.
+* ``adaptive_cost``: function evaluations of ``scipy.integrate.solve_ivp`` on dx/dt = a x against a.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from . import _checks
+from .gradients import adjoint_gradient, backprop_gradient, discrete_optimum
+from .linear import STABILITY_POLYNOMIALS, LinearProblem, _poly
+from .optimizers import GD
+from .training import train
+
+__all__ = [
+    "AdjointRun",
+    "adjoint_training",
+    "adjoint_slope_ratio",
+    "euler_adjoint_ratio",
+    "rescaled_problem",
+    "time_rescaling_runs",
+    "rk4_scalar_fit",
+    "oscillator_fit",
+    "PrecisionRun",
+    "precision_run",
+    "StagedRun",
+    "train_in_stages",
+    "adaptive_cost",
+    "ADAPTIVE_METHODS",
+]
+
+ADAPTIVE_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF")
+
+
+# --- adjoint vs backpropagation during training ---------------------------------------------------
+@dataclass
+class AdjointRun:
+    """Two gradient-descent runs on the same discrete loss.
+
+    ``a_backprop`` / ``a_adjoint`` and ``loss_backprop`` / ``loss_adjoint`` have shape
+    (n_iter + 1, len(a0)); the loss is the discrete loss of the solver model. ``diverged_*[j]`` is the
+    first iteration whose iterate or loss was not finite (-1 if never); from there the entry is
+    frozen and its loss is inf. ``a_h`` is the solver's optimum, the zero of the discrete loss.
+    """
+
+    a_h: float
+    a_backprop: np.ndarray
+    a_adjoint: np.ndarray
+    loss_backprop: np.ndarray
+    loss_adjoint: np.ndarray
+    diverged_backprop: np.ndarray
+    diverged_adjoint: np.ndarray
+
+
+def _descend_tracked(problem, gradient, a0, lr, n_iter):
+    a = a0.copy()
+    params, losses = np.empty((n_iter + 1, a.size)), np.empty((n_iter + 1, a.size))
+    diverged = np.full(a.size, -1)
+    active = np.ones(a.size, dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        params[0], losses[0] = a, problem.loss(a)
+        for k in range(1, n_iter + 1):
+            safe = np.where(active, a, 0.0)  # frozen entries are not evaluated
+            proposal = a - lr * np.where(active, gradient(safe), 0.0)
+            a = np.where(active, proposal, a)
+            loss = np.where(active, problem.loss(np.where(np.isfinite(a), a, 0.0)), np.inf)
+            newly = active & ~(np.isfinite(a) & np.isfinite(loss))
+            diverged[newly] = k
+            active &= ~newly
+            loss[~active] = np.inf
+            params[k], losses[k] = a, loss
+    return params, losses, diverged
+
+
+def adjoint_training(a_star=2.0, t=1.0, n_steps=2, lr=0.05, a0=(3.0,), n_iter=200, method="euler"):
+    """Gradient descent with the backprop gradient and with the continuous adjoint, side by side.
+
+    Both runs minimize the discrete loss Loss_h(a) = sigma^2/2 (R(a h)^n - e^{a* t})^2 of ``n_steps``
+    steps of ``method`` (sigma = 1). The backprop gradient is Loss_h'(a) exactly; the adjoint gradient
+    integrates the adjoint system backwards with the same solver (``adjoint_gradient``).
+    """
+    problem = LinearProblem(a_star=a_star, t=t, method=method, n_steps=n_steps)
+    lr = _checks.positive_finite("lr", lr)
+    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    a0 = np.atleast_1d(_checks.finite_array("a0", a0)).astype(float)
+    if a0.ndim != 1:
+        raise ValueError(f"a0 must be a scalar or a 1-D array, got shape {a0.shape}")
+    try:
+        a_h = float(discrete_optimum(problem.a_star, problem.t, method, problem.n_steps))
+    except ValueError:
+        a_h = float("nan")  # the step is too coarse for a zero of the discrete loss
+    runs = [
+        _descend_tracked(problem, lambda a, g=g: g(problem, a, method, problem.n_steps), a0, lr, n_iter)
+        for g in (backprop_gradient, adjoint_gradient)
+    ]
+    (ab, lb, db), (aa, la, da) = runs
+    return AdjointRun(a_h, ab, aa, lb, la, db, da)
+
+
+def euler_adjoint_ratio(z, n_steps):
+    """Adjoint gradient over backprop gradient for n Euler steps of z = a h: (1 + z) sum_{k<n} (1 - z^2)^k / n.
+
+    Per step the adjoint carries lambda back by (1 + z) but rebuilds x backwards by (1 - z) instead of
+    1 / (1 + z); the ratio is 1 only for z = 0 and tends to 1 as h -> 0 at fixed a.
+    """
+    z = np.asarray(z, dtype=float)
+    n_steps = _checks.positive_int("n_steps", n_steps)
+    q = 1.0 - z**2
+    return (1.0 + z) * sum(q**k for k in range(n_steps)) / n_steps
+
+
+def adjoint_slope_ratio(a_star, t, n_steps, method="euler", rel_step=1e-6):
+    """Slope of the adjoint gradient over slope of the backprop gradient at the solver's optimum a_h.
+
+    Both gradients vanish at a_h; gradient descent converges to a_h for small learning rates only if
+    the slope there is positive. A ratio <= 0 means adjoint-driven descent is repelled from a_h.
+    Central differences with step ``rel_step`` max(1, |a_h|).
+    """
+    problem = LinearProblem(a_star=a_star, t=t, method=method, n_steps=n_steps)
+    a_h = float(discrete_optimum(problem.a_star, problem.t, method, problem.n_steps))
+    d = _checks.positive_finite("rel_step", rel_step) * max(1.0, abs(a_h))
+    pair = np.array([a_h - d, a_h + d])
+    slope_b = np.diff(backprop_gradient(problem, pair, method, problem.n_steps))[0]
+    slope_a = np.diff(adjoint_gradient(problem, pair, method, problem.n_steps))[0]
+    return float(slope_a / slope_b)
+
+
+# --- time rescaling ----------------------------------------------------------------------------------
+def rescaled_problem(problem, c):
+    """The same data measured in a time unit 1/c times as long: t -> c t, a* -> a* / c.
+
+    The rescaled problem's loss at a / c equals ``problem``'s loss at a; its gradient there is
+    ``problem``'s gradient times c (chain rule).
+    """
+    if not isinstance(problem, LinearProblem):
+        raise TypeError(f"problem must be a LinearProblem, got {type(problem).__name__}")
+    c = _checks.positive_finite("c", c)
+    steps = {} if problem.method is None else {"method": problem.method, "n_steps": problem.n_steps}
+    return LinearProblem(a_star=problem.a_star / c, t=problem.t * c, sigma=problem.sigma, **steps)
+
+
+def time_rescaling_runs(c=2.0, lr=0.1, a0=-1.0, n_iter=100, a_star=1.0, t=1.0):
+    """Plain gradient descent with the same ``lr`` in the original and in the rescaled time unit.
+
+    Returns ``(original, rescaled)`` Histories; the rescaled run starts at a0 / c, and its iterates
+    times c are those of gradient descent in the original unit with learning rate lr c^2.
+    """
+    a0 = _checks.finite("a0", a0)
+    problem = LinearProblem(a_star=a_star, t=t)
+    other = rescaled_problem(problem, c)
+    optimizer = GD(lr)
+    n_iter = _checks.positive_int("n_iter", n_iter)
+    return train(problem, optimizer, [a0], n_iter), train(other, optimizer, [a0 / other.t * problem.t], n_iter)
+
+
+# --- what a coarse solver step learns ------------------------------------------------------------------
+def rk4_scalar_fit(a_star, h):
+    """The real rate a scalar RK4 model learns from one data step of size h: (z / h, exact).
+
+    If R(z) = e^{a* h} has a root on the increasing branch of R (a* h > log min R, about -1.3), the
+    fit is exact and z is that root (``discrete_optimum``). Otherwise R(z) > e^{a* h} for every real z
+    (R is positive) and the loss (R(z) - e^{a* h})^2 is smallest where R is: at the real root of
+    R'(z) = 0, z = -1.596..., and ``exact`` is False.
+    """
+    a_star = _checks.finite("a_star", a_star)
+    h = _checks.positive_finite("h", h)
+    coeffs = STABILITY_POLYNOMIALS["rk4"]
+    derivative = np.array([k * c for k, c in enumerate(coeffs)][1:])
+    critical = np.roots(derivative[::-1])
+    z_min = float(np.real(critical[np.abs(np.imag(critical)) < 1e-12][0]))
+    if np.exp(a_star * h) > _poly(coeffs, np.array(z_min)):
+        return float(discrete_optimum(a_star, h, "rk4", 1)), True
+    return z_min / h, False
+
+
+def oscillator_fit(rate, h, method="rk4"):
+    """The complex rate a linear model learns when one step of ``method`` of size h must reproduce e^{rate h}.
+
+    ``rate`` = alpha + i omega is an eigenvalue of the true linear system (a damped oscillator has
+    alpha < 0). A linear model with eigenvalue w advances that eigen-direction by the factor R(w h) per
+    step, where R is the method's stability polynomial, so a zero loss needs R(w h) = e^{rate h}. Returns
+    w = z / h for the root z nearest rate h (array like ``rate``; vectorized over ``rate`` and ``h``).
+    """
+    _checks.choice("method", method, STABILITY_POLYNOMIALS)
+    rate = np.asarray(rate, dtype=complex)
+    h = np.asarray(h, dtype=float)
+    if not (np.all(np.isfinite(rate)) and np.all(np.isfinite(h))):
+        raise ValueError("rate and h must be finite")
+    if np.any(h <= 0):
+        raise ValueError("h must be > 0")
+    rate, h = np.broadcast_arrays(rate, h)
+    coeffs = np.array(STABILITY_POLYNOMIALS[method], dtype=complex)
+    out = np.empty(rate.shape, dtype=complex)
+    for index in np.ndindex(rate.shape):
+        target = np.exp(rate[index] * h[index])
+        poly = coeffs.copy()
+        poly[0] -= target
+        roots = np.roots(poly[::-1])
+        out[index] = roots[np.argmin(np.abs(roots - rate[index] * h[index]))] / h[index]
+    return out if out.ndim else out[()]
+
+
+# --- float32 against float64 -----------------------------------------------------------------------------
+@dataclass
+class PrecisionRun:
+    """Loss and gradient of the RK4 model at each horizon in ``t``, computed in ``dtype``."""
+
+    dtype: str
+    t: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+
+
+def precision_run(a, t_values, dtype="float32", a_star=1.0, h=0.05):
+    """Loss and exact discrete gradient of RK4 with step ``h`` on dx/dt = a x, all in ``dtype``.
+
+    The state x (from x0 = 1) and its forward-mode sensitivity s = dx/da advance together:
+    x <- R(a h) x,  s <- R(a h) s + h R'(a h) x, every operation in ``dtype``; the data
+    y = e^{a* t} are rounded to ``dtype``. Loss = (x_n - y)^2 / 2 and Loss' = (x_n - y) s_n (sigma = 1).
+    Every horizon must be a multiple of h. Overflow gives inf, inf - inf gives nan, as on a GPU.
+    """
+    _checks.choice("dtype", dtype, ("float32", "float64"))
+    a = _checks.finite("a", a)
+    a_star = _checks.finite("a_star", a_star)
+    h = _checks.positive_finite("h", h)
+    t = _checks.finite_array("t_values", t_values)
+    if t.ndim != 1 or np.any(t <= 0):
+        raise ValueError("t_values must be a 1-D array of horizons > 0")
+    steps = np.rint(t / h).astype(int)
+    if np.any(np.abs(steps * h - t) > 1e-9 * np.maximum(1.0, t)):
+        raise ValueError(f"every horizon in t_values must be a multiple of h = {h!r}")
+    kind = np.dtype(dtype).type
+    z, hh = kind(a * h), kind(h)
+    coeffs = [kind(c) for c in STABILITY_POLYNOMIALS["rk4"]]
+    r = coeffs[0] + z * (coeffs[1] + z * (coeffs[2] + z * (coeffs[3] + z * coeffs[4])))
+    dr = coeffs[1] + z * (2 * coeffs[2] + z * (3 * coeffs[3] + z * 4 * coeffs[4]))
+    x, s = kind(1.0), kind(0.0)
+    loss, grad = np.empty(t.size, dtype=dtype), np.empty(t.size, dtype=dtype)
+    wanted = {}
+    for j, n in enumerate(steps):
+        wanted.setdefault(int(n), []).append(j)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for k in range(1, int(steps.max()) + 1):
+            x, s = r * x, r * s + hh * dr * x
+            for j in wanted.get(k, ()):
+                y = kind(np.exp(a_star * t[j])) if a_star * t[j] < 709 else kind(np.inf)
+                residual = x - y
+                loss[j] = kind(0.5) * residual * residual
+                grad[j] = residual * s
+    return PrecisionRun(dtype, t, loss, grad)
+
+
+# --- continuation in the horizon -------------------------------------------------------------------------
+@dataclass
+class StagedRun:
+    """Gradient descent over stages of growing horizon.
+
+    ``a`` (length n_iter_total + 1) holds every iterate; ``loss_final`` the loss of each iterate on the
+    final horizon (the one that matters); ``stage_ends`` the iteration at which each stage ended;
+    ``lr`` the learning rate used in each stage.
+    """
+
+    horizons: tuple
+    a: np.ndarray
+    loss_final: np.ndarray
+    stage_ends: np.ndarray
+    lr: np.ndarray
+
+
+def train_in_stages(a0, horizons, n_iter, a_star=1.0, sigma=1.0, lr_scale=1.0, n_samples=256, seed=0):
+    """Plain gradient descent on a growing horizon: ``n_iter`` steps at each horizon in turn.
+
+    The data are a seeded batch of ``n_samples`` pairs (x0, y = e^{a* t} x0). At horizon t the learning
+    rate is lr_scale / (t^2 mean(y^2)), the inverse of the curvature Loss''(a*) = t^2 E[y^2] computed
+    from the data alone (it never uses a*). ``horizons=(T,)`` with n_iter = total gives the
+    full-horizon baseline with the same rule.
+    """
+    a = _checks.finite("a0", a0)
+    horizons = tuple(_checks.positive_finite("horizons", h) for h in horizons)
+    if not horizons:
+        raise ValueError("horizons must hold at least one horizon")
+    n_iter = _checks.positive_int("n_iter", n_iter)
+    lr_scale = _checks.positive_finite("lr_scale", lr_scale)
+    final = LinearProblem(a_star=a_star, t=horizons[-1], sigma=sigma)
+    x0 = final.sample_x0(_checks.positive_int("n_samples", n_samples), np.random.default_rng(seed))
+    iterates, ends, rates = [np.array([a])], [], []
+    for horizon in horizons:
+        problem = LinearProblem(a_star=a_star, t=horizon, sigma=sigma)
+        y = problem.target() * x0
+        lr = lr_scale / (horizon**2 * np.mean(y**2))
+        history = train(problem, GD(lr), iterates[-1][-1:], n_iter)
+        iterates.append(history.a[1:, 0])
+        ends.append(sum(len(i) for i in iterates) - 1)
+        rates.append(lr)
+    a_all = np.concatenate(iterates)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss_final = final.loss(a_all, x0=x0)
+    return StagedRun(horizons, a_all, np.where(np.isfinite(loss_final), loss_final, np.inf),
+                     np.array(ends), np.array(rates))
+
+
+# --- stiffness and adaptive solvers ----------------------------------------------------------------------
+def adaptive_cost(a_values, t=1.0, method="RK45", rtol=1e-6, atol=1e-9, max_nfev=200_000):
+    """Function evaluations ``solve_ivp(method)`` needs for dx/dt = a x, x(0) = 1, on [0, t], per a.
+
+    Returns ``(nfev, rel_error)`` arrays over ``a_values``: the number of right-hand-side evaluations
+    and |x(t) - e^{a t}| / max(e^{a t}, atol). The step of an explicit method on a fast-decaying field
+    is limited by stability (about 3.3 / |a| for RK45), not by accuracy: nfev grows like |a| t. Runs that
+    would need more than ``max_nfev`` evaluations are stopped and reported as nfev = -1, error nan.
+    """
+    _checks.choice("method", method, ADAPTIVE_METHODS)
+    t = _checks.positive_finite("t", t)
+    rtol = _checks.positive_finite("rtol", rtol)
+    atol = _checks.positive_finite("atol", atol)
+    max_nfev = _checks.positive_int("max_nfev", max_nfev)
+    a_values = np.atleast_1d(_checks.finite_array("a_values", a_values))
+    nfev, error = np.empty(a_values.size, dtype=int), np.empty(a_values.size)
+    for j, a in enumerate(a_values):
+        count = [0]
+
+        def field(_, x, a=a):
+            count[0] += 1
+            if count[0] > max_nfev:
+                raise _Budget
+            return a * x
+
+        options = {"jac": np.array([[a]])} if method in ("Radau", "BDF") else {}
+        try:
+            sol = solve_ivp(field, (0.0, t), [1.0], method=method, rtol=rtol, atol=atol, **options)
+        except _Budget:
+            nfev[j], error[j] = -1, np.nan
+            continue
+        exact = np.exp(a * t)
+        nfev[j] = sol.nfev
+        error[j] = abs(sol.y[0, -1] - exact) / max(exact, atol) if sol.success else np.nan
+    return nfev, error
+
+
+class _Budget(Exception):
+    """Raised inside a right-hand side to stop a solve that exceeds its evaluation budget."""

@@ -1,0 +1,90 @@
+"""Chapter 6 widget: 200 random slider settings (corners first), flags, and bad input."""
+
+import itertools
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from simplest_node.plot_beyond import BEYOND_OPTIMIZERS, BEYOND_SLIDERS, N_RUNS, beyond_figure, draw_beyond  # noqa: E402
+
+INTEGER = {"d", "seed"}
+
+
+def _settings(n, seed=0):
+    rng = np.random.default_rng(seed)
+    names = list(BEYOND_SLIDERS)
+    corners = [dict(zip(names, c)) for c in itertools.product(*[v[:2] for v in BEYOND_SLIDERS.values()])]
+    out = []
+    for i in range(n):
+        if i < len(corners):
+            values = dict(corners[i])
+        else:
+            values = {name: low + step * rng.integers(0, round((high - low) / step) + 1)
+                      for name, (low, high, step, _) in BEYOND_SLIDERS.items()}
+        values = {k: (int(v) if k in INTEGER else float(v)) for k, v in values.items()}
+        values["optimizer"] = BEYOND_OPTIMIZERS[i % len(BEYOND_OPTIMIZERS)]
+        out.append(values)
+    return out
+
+
+def test_slider_defaults_lie_on_their_ranges():
+    for name, (low, high, step, default) in BEYOND_SLIDERS.items():
+        assert low < high and step > 0 and low <= default <= high, name
+
+
+def test_widget_over_200_random_settings():
+    for values in _settings(200):
+        fig, ax = plt.subplots()
+        history = draw_beyond(ax, **values, n_iter=15)
+        text = ax.texts[0].get_text()
+        assert f"diverged (overflow): {int(history.diverged.sum())}" in text
+        for j in range(N_RUNS):
+            loss = history.loss[:, j]
+            if history.diverged[j]:
+                assert np.all(np.isfinite(loss[: history.diverged_at[j]]))
+            else:
+                assert np.all(np.isfinite(loss)), values
+        if "line search" in values["optimizer"]:
+            assert not history.diverged.any(), values  # the line search never diverges
+            assert np.all(np.diff(history.loss, axis=0) <= 0), values
+        fig.canvas.draw()  # RuntimeWarnings are errors: drawing must be silent too
+        plt.close(fig)
+
+
+def test_default_figure():
+    fig = beyond_figure()
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert "runs reach loss < 1e-10" in ax.texts[0].get_text()
+    plt.close(fig)
+
+
+def test_gauss_newton_default_converges_on_the_widget():
+    fig, ax = plt.subplots()
+    history = draw_beyond(ax, d=3, optimizer="Gauss-Newton + line search", lr=1.0, coupling=1.0, seed=0)
+    assert np.all(history.converged_at(1e-10) > 0)
+    assert f"{N_RUNS} of {N_RUNS} runs reach" in ax.texts[0].get_text()
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"d": 0}, ValueError, "d"),
+        ({"d": 2.5}, TypeError, "d"),
+        ({"optimizer": "Newton"}, ValueError, "optimizer"),
+        ({"lr": 0.0}, ValueError, "lr"),
+        ({"coupling": np.inf}, ValueError, "coupling"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"n_iter": 0}, ValueError, "n_iter"),
+    ],
+)
+def test_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        beyond_figure(**kwargs)
+    plt.close("all")

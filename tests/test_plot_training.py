@@ -1,0 +1,152 @@
+"""Chapter 4 widget: 200 seeded random settings, the outcome box, the scrubber frames, bad input."""
+
+import itertools
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+
+from simplest_node import GD, SGD, Adam, VarianceCorrected  # noqa: E402
+from simplest_node.plot_training import (  # noqa: E402
+    TRAINING_OPTIMIZERS,
+    TRAINING_SLIDERS,
+    draw_training,
+    make_optimizer,
+    training_figure,
+)
+
+
+def _settings(n, seed=0):
+    """``n`` seeded slider settings on the sliders' grids, the corners of the box first."""
+    rng = np.random.default_rng(seed)
+    names = list(TRAINING_SLIDERS)
+    corners = [dict(zip(names, c)) for c in itertools.product(*[v[:2] for v in TRAINING_SLIDERS.values()])]
+    out = []
+    for i in range(n):
+        if i < len(corners):
+            values = dict(corners[i])
+        else:
+            values = {
+                name: low + step * rng.integers(0, round((high - low) / step) + 1)
+                for name, (low, high, step, _) in TRAINING_SLIDERS.items()
+            }
+        values = {k: float(v) for k, v in values.items()}
+        values["optimizer"] = TRAINING_OPTIMIZERS[i % len(TRAINING_OPTIMIZERS)]
+        out.append(values)
+    return out
+
+
+def test_slider_defaults_lie_on_their_ranges():
+    for name, (low, high, step, default) in TRAINING_SLIDERS.items():
+        assert low < high and step > 0 and low <= default <= high, name
+        assert abs((default - low) / step - round((default - low) / step)) < 1e-9, name
+    assert TRAINING_OPTIMIZERS[0] == "GD"
+
+
+def test_widget_over_200_random_settings():
+    outcomes = set()
+    fig = training_figure(n_iter=60)
+    canvas = FigureCanvasAgg(fig)
+    for values in _settings(200):
+        sweep = draw_training(fig, **values, n_iter=60)
+        h = sweep.history
+        loss = h.loss[:, 0]
+        text = fig.axes[0].texts[0].get_text()
+        outcome = sweep.outcome[0]
+        outcomes.add(outcome)
+        if h.diverged[0]:
+            assert outcome == "diverged" and "diverged (overflow) at step" in text
+            assert np.all(np.isfinite(loss[: h.diverged_at[0]]))
+        else:
+            assert np.all(np.isfinite(loss)) and np.all(np.isfinite(h.a))
+        if outcome == "converged":
+            assert f"at step {sweep.iterations[0]}" in text
+        if outcome == "plateau":
+            assert "plateau" in text
+        canvas.draw()  # drawing must not warn either (RuntimeWarnings are errors)
+        assert len(fig.axes[0].lines) >= 2 and len(fig.axes[1].lines) >= 4
+    assert {"converged", "diverged", "plateau"} <= outcomes  # the settings reach every flag
+
+
+def test_default_figure_numbers():
+    fig = training_figure()
+    ax_loss, ax_path = fig.axes
+    assert ax_loss.get_yscale() == ax_path.get_yscale() == "log"
+    assert "GD: loss < 1e-08 at step 83" in ax_loss.texts[0].get_text()  # a0 = -2, lr 0.05
+    assert ax_loss.get_xlabel() and ax_path.get_xlabel() and ax_path.get_legend() is not None
+
+
+def test_overshoot_onto_the_plateau_is_flagged():
+    fig = training_figure("GD", lr=0.05, a0=2.7, t=1.0)
+    assert "GD: stuck on the plateau" in fig.axes[0].texts[0].get_text()
+
+
+def test_overflow_is_flagged_with_its_step():
+    fig = training_figure("variance-corrected", lr=0.5, a0=-3.0, t=2.0)
+    assert "diverged (overflow) at step 1" in fig.axes[0].texts[0].get_text()
+
+
+def test_k_max_shows_the_run_up_to_k():
+    fig = training_figure("GD", lr=0.05, a0=2.7, k_max=1)
+    star = fig.axes[1].lines[-1]
+    sweep = draw_training(fig, "GD", lr=0.05, a0=2.7, k_max=1)
+    assert star.get_xdata()[0] == pytest.approx(sweep.history.a[1, 0])
+    assert "up to k = 1" in fig.axes[1].get_title()
+    draw_training(fig, "GD", lr=0.05, a0=2.7, k_max=0)  # redraw in place: still two panels
+    assert len(fig.axes) == 2
+
+
+def test_make_optimizer():
+    assert isinstance(make_optimizer("GD", 0.1), GD)
+    sgd = make_optimizer("SGD", 0.1, batch_size=4, seed=3)
+    assert isinstance(sgd, SGD) and sgd.batch_size == 4 and sgd.seed == 3
+    assert isinstance(make_optimizer("Adam", 0.1), Adam)
+    assert isinstance(make_optimizer("variance-corrected", 0.1), VarianceCorrected)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"lr": 0.0}, ValueError, "lr"),
+        ({"lr": "big"}, TypeError, "lr"),
+        ({"a0": np.nan}, ValueError, "a0"),
+        ({"t": -1.0}, ValueError, "t"),
+        ({"optimizer": "momentum"}, ValueError, "optimizer"),
+        ({"n_iter": 0}, ValueError, "n_iter"),
+        ({"k_max": -1}, ValueError, "k_max"),
+        ({"k_max": 301}, ValueError, "k_max"),
+        ({"k_max": 2.5}, TypeError, "k_max"),
+        ({"optimizer": "SGD", "batch_size": 0}, ValueError, "batch_size"),
+    ],
+)
+def test_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        training_figure(**kwargs)
+    plt.close("all")
+
+
+def test_draw_iterations_marks_every_outcome():
+    from simplest_node import LinearProblem
+    from simplest_node.plot_training import draw_iterations
+    from simplest_node.sweeps import iterations_to_tolerance
+
+    a0 = np.linspace(-3.0, 3.0, 13)
+    sweeps = {
+        "GD 0.05": iterations_to_tolerance(LinearProblem(), GD(0.05), a0, 200),
+        "VC 0.5": iterations_to_tolerance(LinearProblem(), VarianceCorrected(0.5), np.array([-10.0, 0.0]), 200),
+        "GD 0.5": iterations_to_tolerance(LinearProblem(), GD(0.5), np.array([0.5]), 200),
+    }
+    fig, ax = plt.subplots()
+    draw_iterations(ax, sweeps)
+    labels = [line.get_label() for line in ax.lines]
+    assert "GD 0.05: plateau" in labels and "VC 0.5: diverged" in labels and "GD 0.5: not converged" in labels
+    assert ax.get_yscale() == "log"
+    FigureCanvasAgg(fig).draw()
+    with pytest.raises(ValueError, match="sweeps"):
+        draw_iterations(ax, {})
+    plt.close(fig)

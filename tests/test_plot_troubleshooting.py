@@ -1,0 +1,77 @@
+"""Chapter 9 widget: 200 random slider settings, the default numbers, and bad input."""
+
+import itertools
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from simplest_node.plot_troubleshooting import (  # noqa: E402
+    RESCALING_SLIDERS,
+    draw_time_rescaling,
+    time_rescaling_figure,
+)
+
+
+def _settings(n, seed=0):
+    rng = np.random.default_rng(seed)
+    names = list(RESCALING_SLIDERS)
+    corners = [dict(zip(names, c)) for c in itertools.product(*[v[:2] for v in RESCALING_SLIDERS.values()])]
+    out = []
+    for i in range(n):
+        if i < len(corners):
+            values = dict(corners[i])
+        else:
+            values = {name: low + step * rng.integers(0, round((high - low) / step) + 1)
+                      for name, (low, high, step, _) in RESCALING_SLIDERS.items()}
+        out.append({k: float(v) for k, v in values.items()})
+    return out
+
+
+def test_slider_defaults_lie_on_their_ranges():
+    for name, (low, high, step, default) in RESCALING_SLIDERS.items():
+        assert low < high and step > 0 and low <= default <= high, name
+
+
+def test_widget_over_200_random_settings():
+    for values in _settings(200):
+        fig, ax = plt.subplots()
+        runs = draw_time_rescaling(ax, **values)
+        text = ax.texts[0].get_text()
+        for history in runs:
+            loss = history.loss[:, 0]
+            if history.diverged[0]:
+                assert "diverged" in text
+                assert np.all(np.isfinite(loss[: history.diverged_at[0]]))
+            else:
+                assert np.all(np.isfinite(loss))
+        fig.canvas.draw()
+        plt.close(fig)
+
+
+def test_default_figure_numbers():
+    fig = time_rescaling_figure()
+    ax = fig.axes[0]
+    text = ax.texts[0].get_text()
+    assert "time unit 1 (t = 1): loss < 1e-10 at step 22" in text
+    assert "time unit 1/2 (t = 2): final loss" in text  # lr c^2 = 0.4 is past the stable limit 2 / e^2
+    assert ax.get_yscale() == "log"
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"c": 0.0}, ValueError, "c"),
+        ({"lr": -1.0}, ValueError, "lr"),
+        ({"a0": np.nan}, ValueError, "a0"),
+        ({"n_iter": 0}, ValueError, "n_iter"),
+        ({"c": "two"}, TypeError, "c"),
+    ],
+)
+def test_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        time_rescaling_figure(**kwargs)

@@ -228,7 +228,8 @@ class BasisField:
         """(f, A, B): f_theta(x) (N, 2), A = df/dx (N, 2, 2), B = df/dtheta (N, 2, P)."""
         phi, dphi = self.features(x)
         f = (phi * theta) @ self.mask.T
-        A = np.einsum("npd,p,cp->ncd", dphi, theta, self.mask)
+        A = np.swapaxes(dphi, -1, -2) @ (theta[:, None] * self.mask.T)  # (N, 2, P) @ (P, 2) -> d, c
+        A = np.swapaxes(A, -1, -2)
         B = phi[:, None, :] * self.mask[None]
         return f, A, B
 
@@ -244,7 +245,7 @@ def _tangent_step(model, theta, x, J, h, method):
 
     def F(y, Jy):
         f, A, B = model.tangent(y, theta)
-        return f, np.einsum("ncd,ndp->ncp", A, Jy) + B
+        return f, A @ Jy + B
 
     if method in _TABLEAUX:
         a, b = _TABLEAUX[method]

@@ -32,6 +32,12 @@ Public names (chapters and tests rely on them; keep them stable):
   ``stability_boundary``, ``gd_overshoot_onset``
 * plot_training: ``TRAINING_SLIDERS``, ``TRAINING_OPTIMIZERS``, ``make_optimizer``,
   ``training_figure``, ``draw_training``, ``draw_iterations``
+* imde:       ``LINEAR_METHODS``, ``rk4_minimum``, ``linear_rate``, ``modified_field``, ``one_step``,
+  ``exact_flow_series``, ``linear_imde_coefficients``, ``fit_linear_rate``
+* hamiltonian: ``GRAVITY``, ``MODEL_KINDS``, ``TRAIN_METHODS``, ``energy``, ``pendulum_field``,
+  ``pendulum_period``, ``sample_pairs``, ``BasisField``, ``FitResult``, ``fit_field``, ``flow``,
+  ``stacked_field``, ``separable_hamiltonian``
+* plot_imde:  ``IMDE_SLIDERS``, ``IMDE_METHODS``, ``imde_figure``, ``draw_imde``
 * troubleshooting: ``AdjointRun``, ``adjoint_training``, ``adjoint_slope_ratio``,
   ``euler_adjoint_ratio``, ``rescaled_problem``, ``time_rescaling_runs``, ``rk4_scalar_fit``,
   ``oscillator_fit``, ``PrecisionRun``, ``precision_run``, ``StagedRun``, ``train_in_stages``,
@@ -136,6 +142,32 @@ from .plot_training import (
     make_optimizer,
     training_figure,
 )
+from .imde import (
+    LINEAR_METHODS,
+    exact_flow_series,
+    fit_linear_rate,
+    linear_imde_coefficients,
+    linear_rate,
+    modified_field,
+    one_step,
+    rk4_minimum,
+)
+from .hamiltonian import (
+    GRAVITY,
+    MODEL_KINDS,
+    TRAIN_METHODS,
+    BasisField,
+    FitResult,
+    energy,
+    fit_field,
+    flow,
+    pendulum_field,
+    pendulum_period,
+    sample_pairs,
+    separable_hamiltonian,
+    stacked_field,
+)
+from .plot_imde import IMDE_METHODS, IMDE_SLIDERS, draw_imde, imde_figure
 from .troubleshooting import (
     ADAPTIVE_METHODS,
     AdjointRun,
@@ -251,6 +283,31 @@ __all__ = [
     "training_figure",
     "draw_training",
     "draw_iterations",
+    "LINEAR_METHODS",
+    "rk4_minimum",
+    "linear_rate",
+    "modified_field",
+    "one_step",
+    "exact_flow_series",
+    "linear_imde_coefficients",
+    "fit_linear_rate",
+    "GRAVITY",
+    "MODEL_KINDS",
+    "TRAIN_METHODS",
+    "energy",
+    "pendulum_field",
+    "pendulum_period",
+    "sample_pairs",
+    "BasisField",
+    "FitResult",
+    "fit_field",
+    "flow",
+    "stacked_field",
+    "separable_hamiltonian",
+    "IMDE_SLIDERS",
+    "IMDE_METHODS",
+    "imde_figure",
+    "draw_imde",
     "AdjointRun",
     "adjoint_training",
     "adjoint_slope_ratio",

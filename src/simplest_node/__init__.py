@@ -32,6 +32,12 @@ Public names (chapters and tests rely on them; keep them stable):
   ``stability_boundary``, ``gd_overshoot_onset``
 * plot_training: ``TRAINING_SLIDERS``, ``TRAINING_OPTIMIZERS``, ``make_optimizer``,
   ``training_figure``, ``draw_training``, ``draw_iterations``
+* matrix:     ``MatrixProblem``, ``expm_stack``, ``frechet_expm``, ``CovariancePreconditioned``,
+  ``GaussNewton``, ``MatrixHistory``, ``train_matrix``, ``jordan_matrix``, ``random_matrices``,
+  ``MATRIX_OPTIMIZERS``, ``matrix_optimizer``
+* nonlinear:  ``NonlinearProblem``, ``DiagonalScaled``, ``GaussNewton2``, ``NonlinearHistory``,
+  ``train_nonlinear``, ``valley_curve``, ``NONLINEAR_OPTIMIZERS``, ``nonlinear_optimizer``
+* plot_beyond: ``BEYOND_SLIDERS``, ``BEYOND_OPTIMIZERS``, ``beyond_figure``, ``draw_beyond``
 * imde:       ``LINEAR_METHODS``, ``rk4_minimum``, ``linear_rate``, ``modified_field``, ``one_step``,
   ``exact_flow_series``, ``linear_imde_coefficients``, ``fit_linear_rate``
 * hamiltonian: ``GRAVITY``, ``MODEL_KINDS``, ``TRAIN_METHODS``, ``energy``, ``pendulum_field``,
@@ -142,6 +148,30 @@ from .plot_training import (
     make_optimizer,
     training_figure,
 )
+from .matrix import (
+    MATRIX_OPTIMIZERS,
+    CovariancePreconditioned,
+    GaussNewton,
+    MatrixHistory,
+    MatrixProblem,
+    expm_stack,
+    frechet_expm,
+    jordan_matrix,
+    matrix_optimizer,
+    random_matrices,
+    train_matrix,
+)
+from .nonlinear import (
+    NONLINEAR_OPTIMIZERS,
+    DiagonalScaled,
+    GaussNewton2,
+    NonlinearHistory,
+    NonlinearProblem,
+    nonlinear_optimizer,
+    train_nonlinear,
+    valley_curve,
+)
+from .plot_beyond import BEYOND_OPTIMIZERS, BEYOND_SLIDERS, beyond_figure, draw_beyond
 from .imde import (
     LINEAR_METHODS,
     exact_flow_series,
@@ -283,6 +313,29 @@ __all__ = [
     "training_figure",
     "draw_training",
     "draw_iterations",
+    "MatrixProblem",
+    "expm_stack",
+    "frechet_expm",
+    "CovariancePreconditioned",
+    "GaussNewton",
+    "MatrixHistory",
+    "train_matrix",
+    "jordan_matrix",
+    "random_matrices",
+    "MATRIX_OPTIMIZERS",
+    "matrix_optimizer",
+    "NonlinearProblem",
+    "DiagonalScaled",
+    "GaussNewton2",
+    "NonlinearHistory",
+    "train_nonlinear",
+    "valley_curve",
+    "NONLINEAR_OPTIMIZERS",
+    "nonlinear_optimizer",
+    "BEYOND_SLIDERS",
+    "BEYOND_OPTIMIZERS",
+    "beyond_figure",
+    "draw_beyond",
     "LINEAR_METHODS",
     "rk4_minimum",
     "linear_rate",

@@ -6,9 +6,10 @@ Jupyter displays directly), so widgets only wire sliders to them and tests need 
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+from matplotlib.ticker import LogLocator, NullLocator
 
 from . import _checks
+from ._ticks import POWER_OF_TEN
 from .landscape import (
     PLATEAU_RATIO,
     WALL_RATIO,
@@ -37,7 +38,6 @@ LANDSCAPE_SLIDERS = {
     "sigma": (0.1, 3.0, 0.1, 1.0),
 }
 A_RANGE = (-3.0, 3.0)
-_POWER_OF_TEN = FuncFormatter(lambda v, _: f"1e{np.log10(v):.0f}" if v > 0 else "")
 
 
 def landscape_overview_figure(ts=(0.5, 1.0, 2.0, 4.0), a_star=1.0, sigma=1.0):
@@ -138,7 +138,7 @@ def draw_landscape(ax, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
     # Plain-text powers of ten: mathtext tick labels would cost more than everything else.
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(numticks=6))
-    ax.yaxis.set_major_formatter(_POWER_OF_TEN)
+    ax.yaxis.set_major_formatter(POWER_OF_TEN)
     ax.yaxis.set_minor_locator(NullLocator())
     ax.axvspan(A_RANGE[0], max(plateau, A_RANGE[0]), color="0.85", lw=0)
     ax.axvspan(max(plateau, A_RANGE[0]), max(concave, A_RANGE[0]), color="#fff2b3", lw=0)

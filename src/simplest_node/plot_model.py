@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
 from . import _checks
+from ._ticks import POWER_OF_TEN
 from .linear import LinearProblem
 
 __all__ = ["SIMPLEST_MODEL_SLIDERS", "simplest_model_figure", "draw_simplest_model"]
@@ -53,9 +54,9 @@ def draw_simplest_model(axes, a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, s
         ax_path.plot([], [], color="C0", label=f"data: a* = {problem.a_star:g}")
         ax_path.plot([], [], color="C3", ls="--", label=f"model: a = {a0:g}")
         ax_path.axvline(problem.t, color="0.5", lw=0.8)
-        ax_path.set_xlabel("time $s$")
-        ax_path.set_ylabel("state $x(s)$")
-        # Plain text for labels that change with the sliders: each new mathtext string is parsed anew.
+        ax_path.set_xlabel("time s")
+        ax_path.set_ylabel("state x(s)")
+        # Plain text throughout: matplotlib parses mathtext anew for every new figure (see _ticks).
         ax_path.set_title(f"{n_paths} initial states, compared at t = {problem.t:g}")
         ax_path.legend(loc="upper left", fontsize="small")
 
@@ -63,10 +64,11 @@ def draw_simplest_model(axes, a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, s
         ax_loss.semilogy(grid, problem.loss(grid), color="k")
         loss_a0 = float(problem.loss(a0))
         if np.isfinite(loss_a0) and loss_a0 > 0:
-            ax_loss.semilogy([a0], [loss_a0], "o", color="C3", label="current $a$")
+            ax_loss.semilogy([a0], [loss_a0], "o", color="C3", label="current a")
             ax_loss.legend(loc="lower right", fontsize="small")
         ax_loss.axvline(problem.a_star, color="C0", lw=0.8, ls=":")
         ax_loss.yaxis.set_minor_locator(NullLocator())  # minor log ticks: a third of the draw time
-        ax_loss.set_xlabel("parameter $a$")
-        ax_loss.set_ylabel(r"$\mathrm{Loss}(a)$ (log scale)")
+        ax_loss.yaxis.set_major_formatter(POWER_OF_TEN)  # plain text: no mathtext parse per update
+        ax_loss.set_xlabel("parameter a")
+        ax_loss.set_ylabel("Loss(a), log scale")
         ax_loss.set_title(f"Loss(a = {a0:g}) = {loss_a0:.3g}")

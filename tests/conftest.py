@@ -1,7 +1,9 @@
-"""Fixtures for the checks of the built site: where it is and which pages the TOC lists."""
+"""Shared test helpers: where the built site is, which pages the TOC lists, widget slider settings."""
 
+import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -32,3 +34,30 @@ def site_html():
     if not (html / "index.html").is_file():
         pytest.fail("the book is not built: run `make book` first (`make test` does)")
     return html
+
+
+def slider_settings(sliders, n, seed=0):
+    """``n`` widget settings from ``sliders`` ({name: (low, high, step, default)}), as floats.
+
+    The corners of the slider box come first (every combination of minima and maxima), then
+    seeded draws from each slider's grid low + k * step, the values a reader can actually set.
+    """
+    rng = np.random.default_rng(seed)
+    names = list(sliders)
+    corners = [dict(zip(names, c)) for c in itertools.product(*[v[:2] for v in sliders.values()])]
+    out = []
+    for i in range(n):
+        if i < len(corners):
+            values = corners[i]
+        else:
+            values = {name: low + step * rng.integers(0, round((high - low) / step) + 1)
+                      for name, (low, high, step, _) in sliders.items()}
+        out.append({k: float(v) for k, v in values.items()})
+    return out
+
+
+def assert_defaults_on_ranges(sliders):
+    """Each slider's default lies in its range, on its step grid."""
+    for name, (low, high, step, default) in sliders.items():
+        assert low < high and step > 0 and low <= default <= high, name
+        assert abs((default - low) / step - round((default - low) / step)) < 1e-9, name

@@ -1,7 +1,5 @@
 """Chapter 6 widget: 200 random slider settings (corners first), flags, and bad input."""
 
-import itertools
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,30 +9,21 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from simplest_node.plot_beyond import BEYOND_OPTIMIZERS, BEYOND_SLIDERS, N_RUNS, beyond_figure, draw_beyond  # noqa: E402
+from conftest import assert_defaults_on_ranges, slider_settings  # noqa: E402
 
 INTEGER = {"d", "seed"}
 
 
 def _settings(n, seed=0):
-    rng = np.random.default_rng(seed)
-    names = list(BEYOND_SLIDERS)
-    corners = [dict(zip(names, c)) for c in itertools.product(*[v[:2] for v in BEYOND_SLIDERS.values()])]
-    out = []
-    for i in range(n):
-        if i < len(corners):
-            values = dict(corners[i])
-        else:
-            values = {name: low + step * rng.integers(0, round((high - low) / step) + 1)
-                      for name, (low, high, step, _) in BEYOND_SLIDERS.items()}
-        values = {k: (int(v) if k in INTEGER else float(v)) for k, v in values.items()}
+    out = slider_settings(BEYOND_SLIDERS, n, seed)
+    for i, values in enumerate(out):
+        values.update({k: int(values[k]) for k in INTEGER})
         values["optimizer"] = BEYOND_OPTIMIZERS[i % len(BEYOND_OPTIMIZERS)]
-        out.append(values)
     return out
 
 
 def test_slider_defaults_lie_on_their_ranges():
-    for name, (low, high, step, default) in BEYOND_SLIDERS.items():
-        assert low < high and step > 0 and low <= default <= high, name
+    assert_defaults_on_ranges(BEYOND_SLIDERS)
 
 
 def test_widget_over_200_random_settings():

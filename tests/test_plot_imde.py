@@ -1,7 +1,5 @@
 """Chapter 7 widget: 200 random slider settings, the no-real-rate flag, and bad input."""
 
-import itertools
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,25 +9,18 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from simplest_node.imde import linear_rate  # noqa: E402
+from conftest import slider_settings  # noqa: E402
 from simplest_node.plot_imde import IMDE_METHODS, IMDE_SLIDERS, draw_imde, imde_figure  # noqa: E402
 
 
 def _settings(n, seed=0):
-    rng = np.random.default_rng(seed)
-    names = list(IMDE_SLIDERS)
-    corners = [dict(zip(names, c)) for c in itertools.product(*[v[:2] for v in IMDE_SLIDERS.values()])]
-    out = []
-    for i in range(n):
-        if i < len(corners):
-            values = dict(corners[i])
-        else:
-            values = {name: low + step * rng.integers(0, round((high - low) / step) + 1)
-                      for name, (low, high, step, _) in IMDE_SLIDERS.items()}
+    out = slider_settings(IMDE_SLIDERS, n, seed)
+    n_corners = 2 ** len(IMDE_SLIDERS)
+    for i, values in enumerate(out):
         values["n_sub"] = int(round(values["n_sub"]))
-        values["a_star"] = round(float(values["a_star"]), 10)
-        values["method"] = IMDE_METHODS[(i // len(corners)) % len(IMDE_METHODS)] if i < 4 * len(corners) \
+        values["a_star"] = round(values["a_star"], 10)
+        values["method"] = IMDE_METHODS[(i // n_corners) % len(IMDE_METHODS)] if i < 4 * n_corners \
             else IMDE_METHODS[i % len(IMDE_METHODS)]
-        out.append(values)
     return out
 
 

@@ -1,7 +1,5 @@
 """Chapter 4 widget: 200 seeded random settings, the outcome box, the scrubber frames, bad input."""
 
-import itertools
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,6 +10,7 @@ import pytest  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 from simplest_node import GD, SGD, Adam, VarianceCorrected  # noqa: E402
+from conftest import assert_defaults_on_ranges, slider_settings  # noqa: E402
 from simplest_node.plot_training import (  # noqa: E402
     TRAINING_OPTIMIZERS,
     TRAINING_SLIDERS,
@@ -22,29 +21,14 @@ from simplest_node.plot_training import (  # noqa: E402
 
 
 def _settings(n, seed=0):
-    """``n`` seeded slider settings on the sliders' grids, the corners of the box first."""
-    rng = np.random.default_rng(seed)
-    names = list(TRAINING_SLIDERS)
-    corners = [dict(zip(names, c)) for c in itertools.product(*[v[:2] for v in TRAINING_SLIDERS.values()])]
-    out = []
-    for i in range(n):
-        if i < len(corners):
-            values = dict(corners[i])
-        else:
-            values = {
-                name: low + step * rng.integers(0, round((high - low) / step) + 1)
-                for name, (low, high, step, _) in TRAINING_SLIDERS.items()
-            }
-        values = {k: float(v) for k, v in values.items()}
+    out = slider_settings(TRAINING_SLIDERS, n, seed)
+    for i, values in enumerate(out):
         values["optimizer"] = TRAINING_OPTIMIZERS[i % len(TRAINING_OPTIMIZERS)]
-        out.append(values)
     return out
 
 
 def test_slider_defaults_lie_on_their_ranges():
-    for name, (low, high, step, default) in TRAINING_SLIDERS.items():
-        assert low < high and step > 0 and low <= default <= high, name
-        assert abs((default - low) / step - round((default - low) / step)) < 1e-9, name
+    assert_defaults_on_ranges(TRAINING_SLIDERS)
     assert TRAINING_OPTIMIZERS[0] == "GD"
 
 

@@ -1,7 +1,5 @@
 """Chapter 9 widget: 200 random slider settings, the default numbers, and bad input."""
 
-import itertools
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -15,26 +13,15 @@ from simplest_node.plot_troubleshooting import (  # noqa: E402
     draw_time_rescaling,
     time_rescaling_figure,
 )
+from conftest import assert_defaults_on_ranges, slider_settings  # noqa: E402
 
 
 def _settings(n, seed=0):
-    rng = np.random.default_rng(seed)
-    names = list(RESCALING_SLIDERS)
-    corners = [dict(zip(names, c)) for c in itertools.product(*[v[:2] for v in RESCALING_SLIDERS.values()])]
-    out = []
-    for i in range(n):
-        if i < len(corners):
-            values = dict(corners[i])
-        else:
-            values = {name: low + step * rng.integers(0, round((high - low) / step) + 1)
-                      for name, (low, high, step, _) in RESCALING_SLIDERS.items()}
-        out.append({k: float(v) for k, v in values.items()})
-    return out
+    return slider_settings(RESCALING_SLIDERS, n, seed)
 
 
 def test_slider_defaults_lie_on_their_ranges():
-    for name, (low, high, step, default) in RESCALING_SLIDERS.items():
-        assert low < high and step > 0 and low <= default <= high, name
+    assert_defaults_on_ranges(RESCALING_SLIDERS)
 
 
 def test_widget_over_200_random_settings():

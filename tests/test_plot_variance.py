@@ -1,7 +1,5 @@
 """Chapter 5 figures: the widget over random slider settings, flags, and bad input."""
 
-import itertools
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -20,31 +18,18 @@ from simplest_node import (  # noqa: E402
     train,
     variance_corrected_figure,
 )
+from conftest import assert_defaults_on_ranges, slider_settings  # noqa: E402
 
 
 def _settings(n, seed=0):
-    """``n`` seeded slider settings on the sliders' grids, the corners of the box first."""
-    rng = np.random.default_rng(seed)
-    names = list(VARIANCE_SLIDERS)
-    corners = [dict(zip(names, c)) for c in itertools.product(*[v[:2] for v in VARIANCE_SLIDERS.values()])]
-    out = []
-    for i in range(n):
-        if i < len(corners):
-            values = dict(corners[i])
-        else:
-            values = {
-                name: low + step * rng.integers(0, round((high - low) / step) + 1)
-                for name, (low, high, step, _) in VARIANCE_SLIDERS.items()
-            }
-        values = {k: float(v) for k, v in values.items()}
+    out = slider_settings(VARIANCE_SLIDERS, n, seed)
+    for i, values in enumerate(out):
         values["safeguard"] = SAFEGUARDS[i % len(SAFEGUARDS)]
-        out.append(values)
     return out
 
 
 def test_slider_defaults_lie_on_their_ranges():
-    for name, (low, high, step, default) in VARIANCE_SLIDERS.items():
-        assert low < high and step > 0 and low <= default <= high, name
+    assert_defaults_on_ranges(VARIANCE_SLIDERS)
 
 
 def test_widget_over_200_random_settings():

@@ -41,6 +41,7 @@ import numpy as np
 from scipy.linalg import expm
 
 from . import _checks
+from .batch_training import BatchHistory, run_batched
 
 __all__ = [
     "MatrixProblem",
@@ -376,7 +377,7 @@ class GaussNewton:
 
 
 @dataclass
-class MatrixHistory:
+class MatrixHistory(BatchHistory):
     """What ``train_matrix`` did: ``loss`` (n_iter + 1, n), ``A`` (n_iter + 1, n, d, d) or None.
 
     ``diverged_at[j]`` is the first iteration whose loss or matrix was not finite (-1 if never);
@@ -386,15 +387,6 @@ class MatrixHistory:
     loss: np.ndarray
     diverged_at: np.ndarray
     A: np.ndarray = None
-
-    @property
-    def diverged(self):
-        return self.diverged_at >= 0
-
-    def converged_at(self, tol):
-        """First iteration with loss < ``tol`` per run, -1 where that never happens."""
-        below = self.loss < tol
-        return np.where(below.any(axis=0), below.argmax(axis=0), -1)
 
 
 def train_matrix(problem, optimizer, A0, n_iter, store=False, tol=None):
@@ -410,53 +402,10 @@ def train_matrix(problem, optimizer, A0, n_iter, store=False, tol=None):
         A = A[None]
     if A.ndim != 3:
         raise ValueError(f"A0 must be one d x d matrix or a stack (n, d, d), got shape {A.shape}")
-    A = A.copy()
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
     if tol is not None:
         tol = _checks.positive_finite("tol", tol)
-    n = A.shape[0]
-    losses = np.empty((n_iter + 1, n))
-    params = np.empty((n_iter + 1,) + A.shape) if store else None
-    diverged_at = np.full(n, -1)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        state = optimizer.init(A)
-        losses[0] = problem.loss(A)
-        if store:
-            params[0] = A
-        active = np.isfinite(losses[0])
-        diverged_at[~active] = 0
-        done = np.zeros(n, bool) if tol is None else losses[0] < tol
-        for k in range(1, n_iter + 1):
-            moving = active & ~done
-            if moving.any():
-                # Only the moving runs are updated; per-run state (Adam's moments) is sliced alike.
-                sub = {key: (value[moving] if isinstance(value, np.ndarray) and value.shape[:1] == (n,) else value)
-                       for key, value in state.items()}
-                proposal = A.copy()
-                proposal[moving] = optimizer.update(problem, A[moving], sub, k)
-                for key, value in sub.items():
-                    if isinstance(state[key], np.ndarray) and state[key].shape[:1] == (n,):
-                        state[key][moving] = value
-                    else:
-                        state[key] = value
-                finite = np.all(np.isfinite(proposal), axis=(-2, -1))
-                loss = np.full(n, np.inf)
-                evaluate = moving & finite  # the same stack the next step will ask for (cached map)
-                loss[evaluate] = problem.loss(proposal[evaluate])
-                ok = finite & np.isfinite(loss)
-                newly = moving & ~ok
-                diverged_at[newly] = k
-                active &= ~newly
-                step = moving & ok
-                A = np.where(step[:, None, None], proposal, A)
-                losses[k] = np.where(step, loss, losses[k - 1])
-                if tol is not None:
-                    done |= step & (loss < tol)
-            else:
-                losses[k] = losses[k - 1]
-            losses[k, ~active] = np.inf
-            if store:
-                params[k] = A
+    params, losses, diverged_at = run_batched(problem, optimizer, A, n_iter, tol, store)
     return MatrixHistory(loss=losses, diverged_at=diverged_at, A=params)
 
 

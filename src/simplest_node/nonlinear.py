@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
+from .batch_training import BatchHistory, run_batched
 
 __all__ = [
     "NonlinearProblem",
@@ -235,21 +236,12 @@ class GaussNewton2:
 
 
 @dataclass
-class NonlinearHistory:
+class NonlinearHistory(BatchHistory):
     """``theta`` (n_iter + 1, n, 2), ``loss`` (n_iter + 1, n), ``diverged_at`` (n,), as for the matrix model."""
 
     theta: np.ndarray
     loss: np.ndarray
     diverged_at: np.ndarray
-
-    @property
-    def diverged(self):
-        return self.diverged_at >= 0
-
-    def converged_at(self, tol):
-        """First iteration with loss < ``tol`` per run, -1 where that never happens."""
-        below = self.loss < tol
-        return np.where(below.any(axis=0), below.argmax(axis=0), -1)
 
 
 def train_nonlinear(problem, optimizer, theta0, n_iter, tol=None):
@@ -264,47 +256,10 @@ def train_nonlinear(problem, optimizer, theta0, n_iter, tol=None):
         theta = theta[None]
     if theta.ndim != 2:
         raise ValueError(f"theta0 must have shape (2,) or (n, 2), got shape {theta.shape}")
-    theta = theta.copy()
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
     if tol is not None:
         tol = _checks.positive_finite("tol", tol)
-    n = theta.shape[0]
-    params = np.empty((n_iter + 1, n, 2))
-    losses = np.empty((n_iter + 1, n))
-    diverged_at = np.full(n, -1)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        state = optimizer.init(theta)
-        params[0], losses[0] = theta, problem.loss(theta)
-        active = np.isfinite(losses[0])
-        diverged_at[~active] = 0
-        done = np.zeros(n, bool) if tol is None else losses[0] < tol
-        for k in range(1, n_iter + 1):
-            moving = active & ~done
-            losses[k] = losses[k - 1]
-            if moving.any():
-                sub = {key: (value[moving] if isinstance(value, np.ndarray) and value.shape[:1] == (n,) else value)
-                       for key, value in state.items()}
-                proposal = theta.copy()
-                proposal[moving] = optimizer.update(problem, theta[moving], sub, k)
-                for key, value in sub.items():
-                    if isinstance(state[key], np.ndarray) and state[key].shape[:1] == (n,):
-                        state[key][moving] = value
-                    else:
-                        state[key] = value
-                finite = np.all(np.isfinite(proposal), axis=-1)
-                loss = np.full(n, np.inf)
-                loss[moving & finite] = problem.loss(proposal[moving & finite])
-                ok = finite & np.isfinite(loss)
-                newly = moving & ~ok
-                diverged_at[newly] = k
-                active &= ~newly
-                step = moving & ok
-                theta = np.where(step[:, None], proposal, theta)
-                losses[k] = np.where(step, loss, losses[k])
-                if tol is not None:
-                    done |= step & (loss < tol)
-            losses[k, ~active] = np.inf
-            params[k] = theta
+    params, losses, diverged_at = run_batched(problem, optimizer, theta, n_iter, tol)
     return NonlinearHistory(theta=params, loss=losses, diverged_at=diverged_at)
 
 

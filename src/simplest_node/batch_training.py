@@ -1,0 +1,80 @@
+"""Many training runs of a model with array-valued parameters, advanced together.
+
+Chapter 6 trains stacks of matrices (``matrix.train_matrix``) and of parameter pairs
+(``nonlinear.train_nonlinear``) the same way: one optimizer step for every run still moving, a run
+frozen once its loss falls below ``tol`` (to save work) or once its loss or parameters stop being
+finite (flagged in ``diverged_at``, its loss set to inf from then on).
+"""
+
+import numpy as np
+
+__all__ = ["BatchHistory", "run_batched"]
+
+
+class BatchHistory:
+    """Mixin for the histories of ``run_batched``: ``loss`` has shape (n_iter + 1, n_runs)."""
+
+    @property
+    def diverged(self):
+        return self.diverged_at >= 0
+
+    def converged_at(self, tol):
+        """First iteration with loss < ``tol`` per run, -1 where that never happens."""
+        below = self.loss < tol
+        return np.where(below.any(axis=0), below.argmax(axis=0), -1)
+
+
+def run_batched(problem, optimizer, params, n_iter, tol=None, store=True):
+    """Advance every run of ``params`` (n_runs, ...) by ``n_iter`` steps of ``optimizer``.
+
+    ``optimizer.init(params)`` returns a state dict; entries that are arrays with a leading
+    n_runs axis are per-run and are sliced to the moving runs before ``optimizer.update(problem,
+    params[moving], state, k)``. Returns ``(history, losses, diverged_at)``: the parameters of
+    every iteration (None unless ``store``), the losses (n_iter + 1, n_runs), and the first
+    non-finite iteration of each run (-1 if never). Arguments are checked by the callers.
+    """
+    params = params.copy()
+    n = params.shape[0]
+    per_run = (n,) + (1,) * (params.ndim - 1)
+    param_axes = tuple(range(1, params.ndim))
+    losses = np.empty((n_iter + 1, n))
+    history = np.empty((n_iter + 1,) + params.shape) if store else None
+    diverged_at = np.full(n, -1)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        state = optimizer.init(params)
+        losses[0] = problem.loss(params)
+        if store:
+            history[0] = params
+        active = np.isfinite(losses[0])
+        diverged_at[~active] = 0
+        done = np.zeros(n, bool) if tol is None else losses[0] < tol
+        for k in range(1, n_iter + 1):
+            moving = active & ~done
+            losses[k] = losses[k - 1]
+            if moving.any():
+                sub = {key: (value[moving] if isinstance(value, np.ndarray) and value.shape[:1] == (n,) else value)
+                       for key, value in state.items()}
+                proposal = params.copy()
+                proposal[moving] = optimizer.update(problem, params[moving], sub, k)
+                for key, value in sub.items():
+                    if isinstance(state[key], np.ndarray) and state[key].shape[:1] == (n,):
+                        state[key][moving] = value
+                    else:
+                        state[key] = value
+                finite = np.all(np.isfinite(proposal), axis=param_axes)
+                loss = np.full(n, np.inf)
+                evaluate = moving & finite  # the stack the next step asks for (models cache their map)
+                loss[evaluate] = problem.loss(proposal[evaluate])
+                ok = finite & np.isfinite(loss)
+                newly = moving & ~ok
+                diverged_at[newly] = k
+                active &= ~newly
+                step = moving & ok
+                params = np.where(step.reshape(per_run), proposal, params)
+                losses[k] = np.where(step, loss, losses[k])
+                if tol is not None:
+                    done |= step & (loss < tol)
+            losses[k, ~active] = np.inf
+            if store:
+                history[k] = params
+    return history, losses, diverged_at

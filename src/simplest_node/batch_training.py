@@ -12,10 +12,12 @@ __all__ = ["BatchHistory", "run_batched"]
 
 
 class BatchHistory:
-    """Mixin for the histories of ``run_batched``: ``loss`` has shape (n_iter + 1, n_runs)."""
+    """Mixin for training histories (``run_batched``'s and ``training.train``'s): ``loss`` has shape
+    (n_iter + 1, n_runs) and ``diverged_at`` holds each run's first non-finite iteration, -1 if none."""
 
     @property
     def diverged(self):
+        """Boolean mask of the runs that diverged."""
         return self.diverged_at >= 0
 
     def converged_at(self, tol):

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
+from .batch_training import BatchHistory
 
 __all__ = ["History", "train"]
 
 
 @dataclass
-class History:
+class History(BatchHistory):
     """What training did. ``a`` and ``loss`` have shape (n_iter + 1, len(a0)), row k after k steps.
 
     ``diverged_at[j]`` is the first iteration whose loss or parameter for entry j was not finite
@@ -21,16 +22,6 @@ class History:
     a: np.ndarray
     loss: np.ndarray
     diverged_at: np.ndarray
-
-    @property
-    def diverged(self):
-        """Boolean mask of the entries that diverged."""
-        return self.diverged_at >= 0
-
-    def converged_at(self, tol):
-        """First iteration with loss < ``tol`` for each entry, -1 where that never happens."""
-        below = self.loss < tol
-        return np.where(below.any(axis=0), below.argmax(axis=0), -1)
 
 
 def _fresh(values, shape):

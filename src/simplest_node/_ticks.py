@@ -35,7 +35,7 @@ def set_title(ax, label, **kwargs):
 
     Matplotlib otherwise places titles automatically on every draw, measuring every y tick label
     again to dodge tick labels at the top and the y offset text; on a widget's new figure that is
-    up to a quarter of the render time. Use it only on Axes whose x tick labels are at the bottom and
-    whose y axis shows no offset text (plain limits or log scale), where the result is the same.
+    up to a quarter of the render time. Use it only on Axes whose x tick labels are at the bottom
+    and whose y axis shows no offset text (plain limits or log scale), where the result is the same.
     """
     return ax.set_title(label, y=1.0, **kwargs)

@@ -6,7 +6,6 @@ Pure functions of their arguments returning bare matplotlib Figures.
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from . import _checks
 from .gradients import (
@@ -18,6 +17,7 @@ from .gradients import (
     closed_form_gradient,
     discrete_optimum,
 )
+from ._ticks import few_ticks, set_title
 from .linear import LinearProblem
 from .solvers import ORDERS
 
@@ -125,7 +125,8 @@ def draw_gradients(axes, method="euler", n_steps=4, t=1.0, a_star=1.0, sigma=1.0
     ax_loss.set_ylim(-0.05 * top, top)
     ax_loss.set_xlabel("parameter a (1/time)")
     ax_loss.set_ylabel("Loss(a)")
-    ax_loss.set_title(f"exact vs {method} loss, t = {t:g}\n{note}", fontsize=10)
+    # Titles at a fixed height: automatic placement re-measures every tick label (see _ticks).
+    set_title(ax_loss, f"exact vs {method} loss, t = {t:g}\n{note}", fontsize=10)
     ax_loss.legend(fontsize="small", loc="upper left")
 
     ax_grad.plot(grid, g_exact, color="k", label="closed form")
@@ -137,8 +138,7 @@ def draw_gradients(axes, method="euler", n_steps=4, t=1.0, a_star=1.0, sigma=1.0
     ax_grad.set_ylim(-1.1 * gtop, 1.1 * gtop)
     ax_grad.set_xlabel("parameter a (1/time)")
     ax_grad.set_ylabel("Loss'(a)")
-    ax_grad.set_title(f"three gradients, {method}, n = {n_steps}", fontsize=10)
+    set_title(ax_grad, f"three gradients, {method}, n = {n_steps}", fontsize=10)
     ax_grad.legend(fontsize="small", loc="upper left")
     for ax in axes:  # few ticks: each tick label is a text layout on every redraw
-        ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.yaxis.set_major_locator(MaxNLocator(5))
+        few_ticks(ax)

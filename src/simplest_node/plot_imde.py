@@ -16,9 +16,9 @@ the loss (a stationary point, loss > 0) and the figure says so.
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from . import _checks
+from ._ticks import few_ticks
 from .imde import LINEAR_METHODS, fit_linear_rate, linear_imde_coefficients, linear_rate, rk4_minimum
 from .linear import STABILITY_POLYNOMIALS, _poly
 
@@ -116,8 +116,7 @@ def draw_imde(axes, method="euler", n_sub=2, a_star=-1.0):
     ax_path.set_xlim(-0.02 * T_DATA, 1.02 * T_DATA)
     ax_path.legend(loc="upper right", fontsize="small")
     for ax in axes:  # few ticks: each tick label is laid out on every redraw
-        ax.xaxis.set_major_locator(MaxNLocator(4))
-        ax.yaxis.set_major_locator(MaxNLocator(4))
+        few_ticks(ax, 3)
     if exists:
         note = f"trained a = a_h = {imde:.5f}" if abs(learned - imde) < 5e-6 else f"a = {learned:.5f}, a_h = {imde:.5f}"
     else:

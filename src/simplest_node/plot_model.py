@@ -6,10 +6,9 @@ chapters only wire sliders to it and the tests can call it without a kernel or a
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
 
 from . import _checks
-from ._ticks import POWER_OF_TEN
+from ._ticks import few_ticks, set_title
 from .linear import LinearProblem
 
 __all__ = ["SIMPLEST_MODEL_SLIDERS", "simplest_model_figure", "draw_simplest_model"]
@@ -56,8 +55,9 @@ def draw_simplest_model(axes, a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, s
         ax_path.axvline(problem.t, color="0.5", lw=0.8)
         ax_path.set_xlabel("time s")
         ax_path.set_ylabel("state x(s)")
-        # Plain text throughout: matplotlib parses mathtext anew for every new figure (see _ticks).
-        ax_path.set_title(f"{n_paths} initial states, compared at t = {problem.t:g}")
+        # Plain text throughout: matplotlib parses mathtext anew for every new figure; titles at a
+        # fixed height (see _ticks).
+        set_title(ax_path, f"{n_paths} initial states, compared at t = {problem.t:g}")
         ax_path.legend(loc="upper left", fontsize="small")
 
         grid = np.linspace(-3.0, 3.0, 401)
@@ -67,8 +67,8 @@ def draw_simplest_model(axes, a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, s
             ax_loss.semilogy([a0], [loss_a0], "o", color="C3", label="current a")
             ax_loss.legend(loc="lower right", fontsize="small")
         ax_loss.axvline(problem.a_star, color="C0", lw=0.8, ls=":")
-        ax_loss.yaxis.set_minor_locator(NullLocator())  # minor log ticks: a third of the draw time
-        ax_loss.yaxis.set_major_formatter(POWER_OF_TEN)  # plain text: no mathtext parse per update
         ax_loss.set_xlabel("parameter a")
         ax_loss.set_ylabel("Loss(a), log scale")
-        ax_loss.set_title(f"Loss(a = {a0:g}) = {loss_a0:.3g}")
+        set_title(ax_loss, f"Loss(a = {a0:g}) = {loss_a0:.3g}")
+    for ax in axes:  # few ticks, no minor ticks, plain-text log labels: each tick costs every redraw
+        few_ticks(ax)

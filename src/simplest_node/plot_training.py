@@ -82,7 +82,7 @@ def _log_axis(ax, losses):
     stride = next(d for d in (2, 4, 5, 10, 20, 25, 50, 100) if (high - low) / d <= 4)
     decades = np.arange(np.ceil(low / stride) * stride, high + 1e-9, stride)
     ax.yaxis.set_major_locator(FixedLocator(10.0**decades))
-    ax.xaxis.set_major_locator(MaxNLocator(4))
+    ax.xaxis.set_major_locator(MaxNLocator(3))
 
 
 def _outcome_text(sweep, name):

@@ -7,6 +7,7 @@ the Kolmogorov-Smirnov statistic against it. The sampled weights are cached per 
 seed), so moving the T or activation slider only re-solves the ODE.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -14,7 +15,8 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from . import _checks
-from .wide import ACTIVATIONS, WideNODE, ks_normal, sample_weights
+from ._ticks import few_ticks, set_title
+from .wide import ACTIVATIONS, Weights, WideNODE, ks_normal, sample_weights
 
 __all__ = ["WIDE_HISTOGRAM_SLIDERS", "wide_histogram_figure", "draw_wide_histogram", "widget_samples"]
 
@@ -29,6 +31,10 @@ WIDE_HISTOGRAM_SLIDERS = {
     "scaling": (SCALINGS, "fixed"),
 }
 INPUT = np.array([[1.0, 0.0]])
+# The networks are solved in two halves on two threads (NumPy's matrix products and activations
+# release the GIL): at width 128 this halves the solve, the main cost of the widget's update. Each
+# network's arithmetic is the same as in one batch, so the samples are identical.
+_POOL = ThreadPoolExecutor(max_workers=2)
 
 
 @lru_cache(maxsize=16)
@@ -57,7 +63,10 @@ def widget_samples(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
     model = widget_model(activation, T, scaling)
-    return model.forward(_weights(width, n_draws, int(seed)), INPUT)[:, 0]
+    weights = _weights(width, n_draws, int(seed))
+    half = n_draws // 2
+    blocks = [Weights(*(a[:half] for a in weights)), Weights(*(a[half:] for a in weights))]
+    return np.concatenate([f[:, 0] for f in _POOL.map(lambda block: model.forward(block, INPUT), blocks)])
 
 
 def wide_histogram_figure(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=300, seed=0):
@@ -69,7 +78,7 @@ def wide_histogram_figure(activation="tanh", width=16, T=1.0, scaling="fixed", n
     ax = fig.subplots()
     fig.subplots_adjust(left=0.11, right=0.97, bottom=0.14, top=0.85)
     sigma_w = "1" if scaling == "fixed" else "1/T"
-    draw_wide_histogram(ax, samples, f"{activation}, width n = {width}, T = {T:g}, sigma_w = {sigma_w}")
+    _draw(ax, samples, f"{activation}, width n = {width}, T = {T:g}, sigma_w = {sigma_w}")
     return fig
 
 
@@ -78,14 +87,20 @@ def draw_wide_histogram(ax, samples, title=""):
 
     Non-finite samples (overflow) are reported on the axes instead of drawn.
     """
-    samples = np.asarray(samples, dtype=float)
     ax.clear()
-    ax.set_xlabel("network output $f(x)$")
+    return _draw(ax, samples, title)
+
+
+def _draw(ax, samples, title):
+    # On a fresh Axes: the widget's figure needs no clear().
+    samples = np.asarray(samples, dtype=float)
+    few_ticks(ax)  # few ticks: each one costs Line2D objects and a text layout per redraw
+    ax.set_xlabel("network output f(x)")  # plain text: mathtext is parsed anew for every figure
     ax.set_ylabel("density")
     finite = np.isfinite(samples)
     if not finite.all() or np.ptp(samples) == 0:
         ax.text(0.5, 0.5, "outputs overflowed (not finite)", transform=ax.transAxes, ha="center", color="C3")
-        ax.set_title(title, fontsize="medium")
+        set_title(ax, title, fontsize="medium")
         return None
     ks, mu, sigma = ks_normal(samples)
     lim = max(4.0 * sigma, np.abs(samples - mu).max())
@@ -95,6 +110,6 @@ def draw_wide_histogram(ax, samples, title=""):
     grid = np.linspace(mu - lim, mu + lim, 301)
     ax.plot(grid, stats.norm.pdf(grid, mu, sigma), color="C3", lw=2, label="fitted normal")
     ax.set_xlim(mu - lim, mu + lim)
-    ax.set_title(f"{title}\nKS = {ks:.3f},  variance = {sigma**2:.3g}", fontsize="medium")
+    set_title(ax, f"{title}\nKS = {ks:.3f},  variance = {sigma**2:.3g}", fontsize="medium")
     ax.legend(loc="upper right", fontsize="small")
     return ks

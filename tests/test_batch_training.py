@@ -1,15 +1,19 @@
-"""run_batched: every run advances together; runs freeze at the tolerance or when they diverge."""
+"""run_batched: every run advances together; runs freeze at the tolerance or when they diverge.
+backtrack: the Armijo step of every run at once."""
 
 import numpy as np
 
-from simplest_node.batch_training import run_batched
+from simplest_node.batch_training import backtrack, run_batched
 
 
 class Quadratic:
-    """loss(p) = sum(p^2) / 2 over every axis but the first (the runs)."""
+    """loss(p) = sum(p^2) / 2 over the parameter's own axes; leading axes are batch axes (runs, trials)."""
+
+    def __init__(self, param_ndim=1):
+        self.axes = tuple(range(-param_ndim, 0))
 
     def loss(self, params):
-        return 0.5 * np.sum(params**2, axis=tuple(range(1, params.ndim)))
+        return 0.5 * np.sum(params**2, axis=self.axes)
 
 
 class Scale:
@@ -59,5 +63,22 @@ def test_a_diverging_run_is_frozen_flagged_and_its_loss_is_inf():
 
 
 def test_store_false_keeps_no_history():
-    history, losses, _ = run_batched(Quadratic(), Scale(0.5), np.ones((3, 2, 2)), 2, store=False)
+    history, losses, _ = run_batched(Quadratic(2), Scale(0.5), np.ones((3, 2, 2)), 2, store=False)
     assert history is None and losses.shape == (3, 3)
+
+
+def test_backtrack_takes_the_first_halving_with_enough_decrease_per_run():
+    # Loss = |p|^2 / 2 from p = 1 along D = -grad: the full step lr = 4 lands at -3 (loss rises),
+    # 2 lands at -1 (no decrease), 1 lands at 0 (accepted). A run already at 0 has slope 0 and
+    # passes at once with the full step, which keeps it at 0.
+    params = np.array([[1.0], [0.0]])
+    grad = params.copy()
+    new = backtrack(Quadratic(), params, -grad, grad, lr=4.0)
+    assert new[:, 0].tolist() == [0.0, 0.0]
+
+
+def test_backtrack_leaves_a_run_in_place_when_no_step_decreases_the_loss():
+    params = np.ones((1, 2, 2))
+    uphill = np.ones((1, 2, 2))  # an ascent direction: no Armijo step exists
+    new = backtrack(Quadratic(2), params, uphill, params, lr=1.0, max_halvings=12, chunk=5)
+    assert np.array_equal(new, params)

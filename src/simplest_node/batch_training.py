@@ -3,12 +3,13 @@
 Chapter 6 trains stacks of matrices (``matrix.train_matrix``) and of parameter pairs
 (``nonlinear.train_nonlinear``) the same way: one optimizer step for every run still moving, a run
 frozen once its loss falls below ``tol`` (to save work) or once its loss or parameters stop being
-finite (flagged in ``diverged_at``, its loss set to inf from then on).
+finite (flagged in ``diverged_at``, its loss set to inf from then on). Their line-search variants
+share ``backtrack``.
 """
 
 import numpy as np
 
-__all__ = ["BatchHistory", "run_batched"]
+__all__ = ["BatchHistory", "run_batched", "backtrack"]
 
 
 class BatchHistory:
@@ -80,3 +81,30 @@ def run_batched(problem, optimizer, params, n_iter, tol=None, store=True):
             if store:
                 history[k] = params
     return history, losses, diverged_at
+
+
+def backtrack(problem, params, direction, grad, lr, max_halvings=30, chunk=10):
+    """Armijo backtracking along ``direction`` for every run of ``params`` (n_runs, ...) at once.
+
+    The step is alpha = lr 2^-j for the smallest j with
+    Loss(p + alpha D) <= Loss(p) + 1e-4 alpha <grad, D>; the trial steps are evaluated ``chunk`` at
+    a time in one stacked call of ``problem.loss``. If no j < ``max_halvings`` passes
+    (alpha < lr / 10^9), the run stays where it is (it stalls, it never diverges).
+    """
+    param_axes = tuple(range(1, params.ndim))
+    per_run = (-1,) + (1,) * (params.ndim - 1)
+    loss0 = problem.loss(params)
+    slope = np.sum(grad * direction, axis=param_axes)  # < 0 for a descent direction
+    alpha = np.zeros(loss0.shape)
+    pending = np.isfinite(loss0) & np.isfinite(slope)
+    for start in range(0, max_halvings, chunk):
+        if not pending.any():
+            break
+        steps = lr * 0.5 ** np.arange(start, min(start + chunk, max_halvings))
+        idx = np.flatnonzero(pending)
+        trial = problem.loss(params[idx, None] + steps.reshape((1,) + per_run) * direction[idx, None])
+        ok = np.isfinite(trial) & (trial <= loss0[idx, None] + 1e-4 * steps[None, :] * slope[idx, None])
+        found = ok.any(axis=1)
+        alpha[idx[found]] = steps[ok[found].argmax(axis=1)]
+        pending[idx[found]] = False
+    return params + alpha.reshape(per_run) * direction

@@ -41,7 +41,7 @@ import numpy as np
 from scipy.linalg import expm
 
 from . import _checks
-from .batch_training import BatchHistory, run_batched
+from .batch_training import BatchHistory, backtrack, run_batched
 
 __all__ = [
     "MatrixProblem",
@@ -218,34 +218,6 @@ class MatrixProblem:
         return rng.normal(0.0, self.sigma, size=(size, self.d))
 
 
-def _inner(X, Y):
-    return np.sum(X * Y, axis=(-2, -1))
-
-
-def _backtrack(problem, A, direction, G, lr, max_halvings=30, chunk=10):
-    """Armijo backtracking along ``direction`` from step ``lr``: the accepted step for each entry.
-
-    The step is alpha = lr 2^-j for the smallest j with Loss(A + alpha D) <= Loss(A) + 1e-4 alpha <G, D>;
-    the trial steps are evaluated ``chunk`` at a time in one stacked call. If no j < ``max_halvings``
-    passes (alpha < lr / 10^9), the entry stays where it is (it stalls, it never diverges).
-    """
-    loss0 = problem.loss(A)
-    slope = _inner(G, direction)  # < 0 for a descent direction
-    alpha = np.zeros(loss0.shape)
-    pending = np.isfinite(loss0) & np.isfinite(slope)
-    for start in range(0, max_halvings, chunk):
-        if not pending.any():
-            break
-        steps = lr * 0.5 ** np.arange(start, min(start + chunk, max_halvings))
-        idx = np.flatnonzero(pending)
-        trial = problem.loss(A[idx, None] + steps[None, :, None, None] * direction[idx, None])
-        ok = np.isfinite(trial) & (trial <= loss0[idx, None] + 1e-4 * steps[None, :] * slope[idx, None])
-        found = ok.any(axis=1)
-        alpha[idx[found]] = steps[ok[found].argmax(axis=1)]
-        pending[idx[found]] = False
-    return A + alpha[..., None, None] * direction
-
-
 class CovariancePreconditioned:
     """The variance correction with the terminal covariance: A <- A - lr P(G) / t^2.
 
@@ -295,7 +267,7 @@ class CovariancePreconditioned:
         D = self.direction(problem, A, G)
         with np.errstate(over="ignore", invalid="ignore"):
             if self.line_search:
-                return _backtrack(problem, A, np.nan_to_num(D), G, self.lr)
+                return backtrack(problem, A, np.nan_to_num(D), G, self.lr)
             return A + self.lr * D
 
 
@@ -372,7 +344,7 @@ class GaussNewton:
         D = self.direction(problem, A)
         with np.errstate(over="ignore", invalid="ignore"):
             if self.line_search:
-                return _backtrack(problem, A, np.nan_to_num(D), problem.grad(A), self.lr)
+                return backtrack(problem, A, np.nan_to_num(D), problem.grad(A), self.lr)
             return A + self.lr * D
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
-from .batch_training import BatchHistory, run_batched
+from .batch_training import BatchHistory, backtrack, run_batched
 
 __all__ = [
     "NonlinearProblem",
@@ -159,25 +159,6 @@ class NonlinearProblem:
             return np.einsum("...n,...ni,...nj->...ij", np.broadcast_to(self.weights, sa.shape), s, s)
 
 
-def _backtrack(problem, theta, direction, g, lr, max_halvings=30, chunk=10):
-    """Armijo backtracking, as for the matrix model: alpha = lr 2^-j, the first j with enough decrease."""
-    loss0 = problem.loss(theta)
-    slope = np.sum(g * direction, axis=-1)
-    alpha = np.zeros(loss0.shape)
-    pending = np.isfinite(loss0) & np.isfinite(slope)
-    for start in range(0, max_halvings, chunk):
-        if not pending.any():
-            break
-        steps = lr * 0.5 ** np.arange(start, min(start + chunk, max_halvings))
-        idx = np.flatnonzero(pending)
-        trial = problem.loss(theta[idx, None] + steps[None, :, None] * direction[idx, None])
-        ok = np.isfinite(trial) & (trial <= loss0[idx, None] + 1e-4 * steps[None, :] * slope[idx, None])
-        found = ok.any(axis=1)
-        alpha[idx[found]] = steps[ok[found].argmax(axis=1)]
-        pending[idx[found]] = False
-    return theta + alpha[..., None] * direction
-
-
 class DiagonalScaled:
     """Per-parameter scaling: theta_i <- theta_i - lr g_i / E[(d phi / d theta_i)^2].
 
@@ -201,7 +182,7 @@ class DiagonalScaled:
             diag = np.stack([H[..., 0, 0], H[..., 1, 1]], axis=-1)
             direction = -np.where(diag > 0, g / diag, 0.0)
             if self.line_search:
-                return _backtrack(problem, theta, np.nan_to_num(direction), g, self.lr)
+                return backtrack(problem, theta, np.nan_to_num(direction), g, self.lr)
             return theta + self.lr * direction
 
 
@@ -231,7 +212,7 @@ class GaussNewton2:
             direction = -np.linalg.solve(Hd, np.where(good[..., None], g, 0.0)[..., None])[..., 0]
             direction = np.where(good[..., None], direction, np.nan)
             if self.line_search:
-                return _backtrack(problem, theta, np.nan_to_num(direction), g, self.lr)
+                return backtrack(problem, theta, np.nan_to_num(direction), g, self.lr)
             return theta + self.lr * direction
 
 

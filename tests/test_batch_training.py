@@ -82,3 +82,28 @@ def test_backtrack_leaves_a_run_in_place_when_no_step_decreases_the_loss():
     uphill = np.ones((1, 2, 2))  # an ascent direction: no Armijo step exists
     new = backtrack(Quadratic(2), params, uphill, params, lr=1.0, max_halvings=12, chunk=5)
     assert np.array_equal(new, params)
+
+
+def test_convergence_is_a_settling_time_not_a_first_hit():
+    from simplest_node.batch_training import BatchHistory
+
+    class H(BatchHistory):
+        def __init__(self, loss):
+            self.loss = np.asarray(loss, float).T
+            self.diverged_at = np.full(self.loss.shape[1], -1)
+
+    tol = 1e-8
+    runs = [
+        [1.0, 1e-9, 1e-9, 1e-9],  # settles at 1
+        [1.0, 1e-9, 1e-3, 1e-9],  # dips at 1, climbs back at 2, settles at 3
+        [1.0, 1e-9, 1e-9, 1e-3],  # dips and ends above: not converged
+        [1e-9, 1e-9, 1e-9, 1e-9],  # below from the start
+        [1.0, 1.0, 1.0, 1.0],  # never below
+    ]
+    h = H(runs)
+    np.testing.assert_array_equal(h.first_below(tol), [1, 1, 1, 0, -1])
+    np.testing.assert_array_equal(h.converged_at(tol), [1, 3, -1, 0, -1])
+    # the definition: below tol from the settling time to the end, above it just before
+    for j, k in enumerate(h.converged_at(tol)):
+        if k >= 0:
+            assert np.all(h.loss[k:, j] < tol) and (k == 0 or h.loss[k - 1, j] >= tol)

@@ -47,8 +47,9 @@ def test_colab_install_cell(chapter):
 def test_checked_outputs_and_committed_outputs(chapter):
     _, nb = chapter
     code = [c for c in nb.cells if c.cell_type == "code"]
-    checked = [c for c in code if c.source.startswith("# NBVAL_CHECK_OUTPUT")]
-    assert len(checked) >= 3, "mark derivations and key numbers with # NBVAL_CHECK_OUTPUT"
+    checked = [c for c in code if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert len(checked) >= 3, "tag derivations and key numbers nbval-check-output"
+    assert not any("NBVAL_" in c.source for c in code), "nbval markers go in cell tags, not in the code"
     assert all(c.outputs for c in checked), "checked cells must carry their outputs (make notebooks)"
     assert all(c.execution_count for c in code if "remove-cell" not in c.metadata.get("tags", []))
     for c in code:
@@ -77,7 +78,8 @@ def test_exercises_summary_citations(chapter):
     _, nb = chapter
     text = source(nb, "markdown")
     exercises = re.findall(r"```\{exercise\}", text)
-    solutions = re.findall(r"```\{solution\}[^\n]*\n:class: dropdown", text)
+    solutions = re.findall(r"```\{solution(?:-start)?\}[^\n]*\n:class: dropdown", text)
+    assert text.count("```{solution-start}") == text.count("```{solution-end}")
     assert len(exercises) >= 3 and len(solutions) == len(exercises)
     assert re.search(r"^#+ Summary", text, re.M)
     assert "{cite}`" in text

@@ -2,7 +2,8 @@
 
 Chapter 6 trains stacks of matrices (``matrix.train_matrix``) and of parameter pairs
 (``nonlinear.train_nonlinear``) the same way: one optimizer step for every run still moving, a run
-frozen once its loss falls below ``tol`` (to save work) or once its loss or parameters stop being
+frozen once its loss falls below ``tol`` (to save work: with ``tol`` set a run's settling time is
+its first hit by construction, so pass ``tol=None`` where a run might climb back) or once its loss or parameters stop being
 finite (flagged in ``diverged_at``, its loss set to inf from then on). Their line-search variants
 share ``backtrack``.
 """
@@ -22,7 +23,20 @@ class BatchHistory:
         return self.diverged_at >= 0
 
     def converged_at(self, tol):
-        """First iteration with loss < ``tol`` per run, -1 where that never happens."""
+        """Settling time per run: the first iteration k with loss < ``tol`` at k and at every later
+        iteration to the end of the run, -1 where the last loss is not below ``tol``.
+
+        This is what the book calls convergence. A run that dips below ``tol`` and climbs back
+        counts from its last entry below ``tol``, not its first (see ``first_below``).
+        """
+        below = self.loss < tol
+        # last iteration that is not below tol, per run; the run settles one step later
+        above = ~below
+        last_above = np.where(above.any(axis=0), below.shape[0] - 1 - above[::-1].argmax(axis=0), -1)
+        return np.where(below[-1], last_above + 1, -1)
+
+    def first_below(self, tol):
+        """First iteration with loss < ``tol`` per run (a first hit), -1 where that never happens."""
         below = self.loss < tol
         return np.where(below.any(axis=0), below.argmax(axis=0), -1)
 

@@ -3,8 +3,10 @@
 Every sweep here is a single call of ``train`` on a vector of entries (initializations a0, or
 learning rates, or independent SGD streams), so a grid costs one array operation per iteration.
 
-* ``iterations_to_tolerance(problem, optimizer, a0, n_iter, tol)``: per a0, the first iteration k
-  with Loss(a_k) < tol, and the outcome of every run that never gets there:
+* ``iterations_to_tolerance(problem, optimizer, a0, n_iter, tol)``: per a0, the settling time, the
+  first iteration k with Loss(a_j) < tol for every j >= k to the end of the run (a run that dips
+  below tol and climbs back has not converged there), and the outcome of every run that does not
+  settle:
 
   - ``"diverged"``: the loss or the parameter overflowed (``History.diverged_at``);
   - ``"plateau"``: the run ended on the plateau, where the model's terminal spread is less than
@@ -57,7 +59,9 @@ OUTCOMES = ("converged", "plateau", "not converged", "diverged")
 class Sweep:
     """Result of ``iterations_to_tolerance``; arrays have one entry per initialization.
 
-    ``iterations[j]`` is the first k with Loss(a_k) < ``tol`` (-1 if never within ``n_iter``),
+    ``iterations[j]`` is the settling time, the first k with Loss(a_i) < ``tol`` for every i >= k
+    up to ``n_iter`` (-1 if the last loss is not below ``tol``; ``history.first_below(tol)`` gives
+    the first hit instead),
     ``outcome[j]`` one of ``OUTCOMES``; ``history`` is the full training history.
     """
 

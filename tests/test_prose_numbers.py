@@ -13,6 +13,7 @@ import re
 import nbformat
 import pytest
 import yaml
+from myst_nb.core.variables import format_plain_text
 
 from conftest import ROOT
 
@@ -57,7 +58,12 @@ def prose_literals(markdown):
 
 def glue_keys(markdown):
     """The glue names ``markdown`` pastes (``{glue:text}`name:fmt``` and the other glue roles)."""
-    return [m.group(1) for m in re.finditer(r"\{glue(?::\w+)?\}`([\w]+)(?::[^`]*)?`", markdown)]
+    return [name for name, _ in glue_uses(markdown)]
+
+
+def glue_uses(markdown):
+    """(name, format spec or None) for every glue role in ``markdown``."""
+    return [(m.group(1), m.group(2)) for m in re.finditer(r"\{glue(?::\w+)?\}`(\w+)(?::([^`]*))?`", markdown)]
 
 
 def solution_code_cells(nb):
@@ -102,8 +108,9 @@ def typed_results(nb, allowed):
     return found
 
 
-def glued_names(nb, checked_only):
-    names = set()
+def glued_values(nb, checked_only):
+    """{name: stored text/plain} of every glue output in ``nb`` (of the checked cells only)."""
+    values = {}
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -112,8 +119,12 @@ def glued_names(nb, checked_only):
         for out in cell.get("outputs", []):
             scrapbook = out.get("metadata", {}).get("scrapbook")
             if scrapbook:
-                names.add(scrapbook["name"])
-    return names
+                values[scrapbook["name"]] = out["data"].get(scrapbook["mime_prefix"] + "text/plain")
+    return values
+
+
+def glued_names(nb, checked_only):
+    return set(glued_values(nb, checked_only))
 
 
 @pytest.fixture(params=CHAPTERS, ids=lambda p: p.stem)
@@ -150,6 +161,17 @@ def test_every_pasted_number_is_glued_by_a_checked_cell(chapter):
     )
     unused = glued_names(nb, checked_only=False) - pasted
     assert not unused, f"glued but never pasted: {sorted(unused)}"
+
+
+def test_every_format_spec_applies_to_its_value(chapter):
+    _, nb = chapter
+    values = glued_values(nb, checked_only=False)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for name, spec in glue_uses(cell.source):
+            if name in values and spec:
+                format_plain_text(values[name], spec)  # what {glue:text} does; raises if they clash
 
 
 _CODE_IN_MARKDOWN = re.compile(

@@ -26,11 +26,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 # Console messages at level SEVERE that are allowed, as (substring, reason). Keep this short.
-ALLOWED_CONSOLE = [
-    # Browsers request /favicon.ico on their own; the book has no favicon, so the local server's
-    # 404 is logged. Not something a reader of a page sees or that the book loads.
-    ("favicon.ico", "the browser's own favicon request; the book sets none"),
-]
+ALLOWED_CONSOLE = []
 
 
 def _have_browser():
@@ -49,6 +45,7 @@ if not _have_browser():
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -135,7 +132,43 @@ def test_page_in_browser(browser, server, doc):
         button.click()
         assert frame.get_attribute("src") != before, f"{doc}: scrubber's next frame did not change it"
 
+    # One search box on the page (the sidebar's), not a second one in a stray navbar.
+    searches = browser.execute_script(
+        "return [...document.querySelectorAll('.search-button-field, .bd-search input')]"
+        ".filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden').length"
+    )
+    assert searches == 1, f"{doc}: {searches} visible search boxes"
+
     browser.execute_script("window.scrollTo(0, 0);")
     browser.save_screenshot(str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"))
     severe = _severe_messages(browser)  # reading the log empties it
     assert not severe, f"{doc}: console errors: {severe}"
+
+
+SIDEBAR_SHOWN = """
+const s = document.querySelector('.bd-sidebar-primary');
+return getComputedStyle(s).visibility !== 'hidden' && s.getBoundingClientRect().right > 0;
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_menu_button_works(browser, server, width):
+    """The ☰ button toggles the navigation at desktop width and opens it on a phone, where a link in it
+    then works. Two `.primary-toggle` buttons in one page made the theme's script bind the hidden one."""
+    browser.set_window_size(width, 900)
+    try:
+        browser.get(f"{server}/chapters/01_simplest_node.html")
+        toggles = browser.find_elements(By.CSS_SELECTOR, ".primary-toggle")
+        assert len(toggles) == 1, f"{len(toggles)} .primary-toggle buttons"
+        shown = browser.execute_script(SIDEBAR_SHOWN)
+        assert shown == (width > 960), f"navigation {'shown' if shown else 'hidden'} before a click at {width} px"
+        toggles[0].click()
+        WebDriverWait(browser, 5).until(lambda d: d.execute_script(SIDEBAR_SHOWN) != shown)
+        if width < 960:
+            link = next(a for a in browser.find_elements(By.CSS_SELECTOR, ".bd-sidebar-primary a.reference")
+                        if a.is_displayed() and a.get_attribute("href").endswith("02_loss_landscape.html"))
+            link.click()
+            WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith("02_loss_landscape.html"))
+        browser.save_screenshot(str(SCREENSHOTS / f"menu_{width}px.png"))
+    finally:
+        browser.set_window_size(1280, 1600)

@@ -31,3 +31,9 @@ def test_site_weight(site_html):
 def test_mathjax_is_served_locally(site_html):
     assert (site_html / "_static" / "mathjax" / "tex-chtml.js").is_file()
     assert any((site_html / "_static" / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
+
+
+def test_bibliography_labels_read_as_the_text_cites(site_html):
+    page = (site_html / "bibliography.html").read_text()
+    assert "Chen et al., 2018" in page and "Kingma and Ba, 2015" in page
+    assert "[CRBD18]" not in page  # pybtex's alpha label, which the text never uses

@@ -1,6 +1,7 @@
 """The weight-tied width-n Neural ODE of the activation chapter, its gradients and kernels.
 
-The model (Gao et al. 2025), for an input ``x`` in R^d and width n::
+The model assumed for Gao et al. (2025) (the weight-tied form of the authors' earlier work, not
+checked against that paper), for an input ``x`` in R^d and width n::
 
     h(0)  = sigma_u / sqrt(d) * U x                        U in R^{n x d}
     dh/dt = sigma_w / sqrt(n) * W phi(h),   0 <= t <= T      W in R^{n x n}, shared over time
@@ -20,9 +21,10 @@ two gradients:
 * ``grad_backprop``: the exact gradient of the *discrete* model (reverse mode through every
   stage of every step, written out by hand);
 * ``grad_adjoint``: the continuous adjoint of Chen et al. (2018), solved backwards in time with
-  the same method and step count: with ``a(T) = dL/dh(T)``::
+  the same method and step count: with ``lambda(T) = dL/dh(T)``::
 
-      da/dt = -(c W^T (phi'(h) * a)),     dL/dW = c int_0^T a(t) phi(h(t))^T dt,
+      dlambda/dt = -(df/dh)^T lambda = -c phi'(h) * (W^T lambda),
+      dL/dW = c int_0^T lambda(t) phi(h(t))^T dt,
 
   where ``h`` is reconstructed by integrating the forward ODE backwards from ``h(T)``.
 

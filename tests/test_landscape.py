@@ -14,6 +14,7 @@ from simplest_node import (
     concavity_threshold,
     curvature,
     draw_landscape,
+    gd_loss_ratio,
     gradient_identity_gap,
     gradient_vs_t,
     gradient_vs_t_figure,
@@ -100,6 +101,47 @@ def test_steepest_t_maximizes_the_gradient():
     assert steepest_t(-0.5, 1.0, t_max=50.0) == 50.0
 
 
+@pytest.mark.parametrize("a_star, t, sigma", [(1.0, 1.0, 1.0), (0.3, 2.5, 0.4), (-1.0, 0.5, 2.0)])
+def test_gd_loss_ratio_is_one_step_of_gd(a_star, t, sigma):
+    # The definition: Loss(a - lr Loss'(a)) / Loss(a), away from the minimum (where both vanish).
+    p = LinearProblem(a_star, t, sigma)
+    a = a_star + np.array([-3.0, -1.0, -0.4, -0.05, 0.05, 0.3, 0.8])
+    for lr in (1e-3, 0.03, 0.2):
+        direct = p.loss(a - lr * p.grad(a)) / p.loss(a)
+        np.testing.assert_allclose(gd_loss_ratio(a, lr, a_star, t, sigma), direct, rtol=1e-10)
+
+
+def test_gd_loss_ratio_at_the_minimum_and_on_the_plateau():
+    # At u = 1 the ratio is (1 - x)^2 with x = lr t^2 sigma^2 e^{2 a* t}; the limit is continuous.
+    x = 0.05 * 1.5**2 * 0.7**2 * np.exp(2 * 0.4 * 1.5)
+    assert gd_loss_ratio(0.4, 0.05, 0.4, 1.5, 0.7) == pytest.approx((1 - x) ** 2, rel=1e-14)
+    assert gd_loss_ratio(0.4 + 1e-9, 0.05, 0.4, 1.5, 0.7) == pytest.approx((1 - x) ** 2, rel=1e-7)
+    # Deep on the plateau e^{a t} underflows: the step does nothing and the ratio is exactly 1.
+    assert gd_loss_ratio(-800.0, 0.1) == 1.0
+
+
+@pytest.mark.parametrize("a", [-1.0, 0.5, 2.0])
+def test_gd_loss_ratio_expansion_and_its_remainder(a):
+    # At fixed u, ratio = 1 - 2x + (2 - 1/u) x^2 + c3 x^3 + O(x^4), c3 = -(u - 1)(4u - 1)/(3u^2)
+    # (chapter 2 derives it with SymPy): the scaled remainder tends to c3 linearly in x.
+    u = np.exp(a - 1.0)
+    c3 = -(u - 1) * (4 * u - 1) / (3 * u**2)
+    lr = np.array([1e-2, 1e-3]) * np.exp(-2 * a)  # x = lr e^{2a} for a* = t = sigma = 1
+    x = lr * np.exp(2 * a)
+    remainder = (gd_loss_ratio(a, lr) - (1 - 2 * x + (2 - 1 / u) * x**2)) / x**3
+    error = np.abs(remainder - c3)
+    assert error[1] < 1e-2 * abs(c3)
+    assert 5 < error[0] / error[1] < 20  # the next term is O(x): ten times smaller x, ten times smaller error
+
+
+def test_gd_loss_ratio_first_order_fails_on_the_wall():
+    # a = 2 with lr = 0.01 (a* = t = sigma = 1): x = 0.01 e^4 = 0.546, 1 - 2x < 0 but the loss drops
+    # only to 0.29 of its value.
+    x = 0.01 * np.exp(4.0)
+    assert 1 - 2 * x < 0
+    assert gd_loss_ratio(2.0, 0.01) == pytest.approx(0.289735, rel=1e-5)
+
+
 @pytest.mark.parametrize(
     "call, error, words",
     [
@@ -114,6 +156,8 @@ def test_steepest_t_maximizes_the_gradient():
         (lambda: steepest_t(1.5, 1.0), ValueError, "a < a_star"),
         (lambda: steepest_t(-2.0, 1.0, t_max=0.0), ValueError, "t_max"),
         (lambda: growth_ratio(0.0, t=-1.0), ValueError, "t must be"),
+        (lambda: gd_loss_ratio(0.0, 0.0), ValueError, "lr must contain"),
+        (lambda: gd_loss_ratio(np.nan, 0.1), ValueError, "a must contain only finite"),
         (lambda: landscape_figure(a0=np.inf), ValueError, "a0 must be finite"),
         (lambda: landscape_figure(lr=0.0), ValueError, "lr"),
         (lambda: landscape_overview_figure(ts=()), ValueError, "at least one"),

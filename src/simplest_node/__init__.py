@@ -20,7 +20,8 @@ Public names (chapters and tests rely on them; keep them stable):
   ``linearized_loss``, ``ks_null_level``
 * plot_wide:  ``wide_histogram_figure``, ``draw_wide_histogram``, ``WIDE_HISTOGRAM_SLIDERS``
 * landscape:  ``growth_ratio``, ``landmark``, ``concavity_threshold``, ``plateau_edge``, ``wall_edge``,
-  ``curvature``, ``classify``, ``gradient_identity_gap``, ``gradient_vs_t``, ``steepest_t``
+  ``curvature``, ``classify``, ``gradient_identity_gap``, ``gradient_vs_t``, ``steepest_t``,
+  ``gd_loss_ratio``
 * gradients:  ``BUTCHER_TABLEAUX``, ``closed_form_gradient``, ``backprop_gradient``,
   ``adjoint_gradient``, ``ErrorTable``, ``gradient_error_table``, ``observed_orders``,
   ``discrete_optimum``, ``descend``, ``CostTable``, ``gradient_cost``
@@ -94,6 +95,7 @@ from .landscape import (
     classify,
     concavity_threshold,
     curvature,
+    gd_loss_ratio,
     gradient_identity_gap,
     gradient_vs_t,
     growth_ratio,
@@ -278,6 +280,7 @@ __all__ = [
     "gradient_identity_gap",
     "gradient_vs_t",
     "steepest_t",
+    "gd_loss_ratio",
     "BUTCHER_TABLEAUX",
     "closed_form_gradient",
     "backprop_gradient",

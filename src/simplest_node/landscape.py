@@ -7,15 +7,16 @@ With x0 ~ N(0, sigma^2), data e^{a* t} x0 and the model's exact flow e^{a t} x0,
     Loss''(a) = sigma^2 t^2 e^{a t} (2 e^{a t} - e^{a* t})
 
 Everything depends on a only through the *growth ratio* u = e^{(a - a*) t}, the model's terminal
-standard deviation divided by the data's. With s_*^2 = sigma^2 e^{2 a* t} (the data's terminal
-variance) and sigma_k^2(t) = sigma^2 e^{2 a t} = u^2 s_*^2 (the model's),
+standard deviation divided by the data's. With sigma_*^2 = sigma^2 e^{2 a* t} (the data's terminal
+variance) and sigma_a^2(t) = sigma^2 e^{2 a t} = u^2 sigma_*^2 (the model's),
 
-    Loss = s_*^2/2 (u - 1)^2,   Loss' = t s_*^2 u (u - 1),   |Loss'|^2 = 2 t^2 sigma_k^2(t) Loss.
+    Loss = sigma_*^2/2 (u - 1)^2,   Loss' = t sigma_*^2 u (u - 1),   |Loss'|^2 = 2 t^2 sigma_a^2(t) Loss.
 
 So every landmark of the landscape sits at a = a* + ln(u_c)/t for a fixed ratio u_c:
 
 * the plateau, u < eps (the model's terminal spread is below eps times the data's): the loss is
-  within a factor (1 - eps)^2 of its limit s_*^2/2 and |Loss'| < t s_*^2 eps;
+  within a factor (1 - eps)^2 of its limit sigma_*^2/2 (as a -> -inf; half the data's terminal
+  second moment, not a maximum: the loss is unbounded on the wall) and |Loss'| < t sigma_*^2 eps;
 * the concavity threshold u = 1/2, a = a* - ln(2)/t: Loss'' < 0 below it;
 * the minimum u = 1, a = a*;
 * the wall, u > wall (the model's terminal spread exceeds ``wall`` times the data's): the loss grows
@@ -40,6 +41,7 @@ __all__ = [
     "gradient_identity_gap",
     "gradient_vs_t",
     "steepest_t",
+    "gd_loss_ratio",
 ]
 
 # The default ratios that define the plateau and the wall (model's terminal std / data's).
@@ -109,7 +111,7 @@ def classify(a, a_star=1.0, t=1.0, eps=PLATEAU_RATIO, wall=WALL_RATIO):
 
 
 def gradient_identity_gap(a, a_star=1.0, t=1.0, sigma=1.0, x0=None):
-    """Relative gap of the identity |Loss'|^2 = 2 t^2 sigma_k^2(t) Loss, evaluated numerically.
+    """Relative gap of the identity |Loss'|^2 = 2 t^2 sigma_a^2(t) Loss, evaluated numerically.
 
     Uses ``LinearProblem.grad``, ``.loss`` and ``.second_moment`` (with the batch ``x0`` if given,
     where the identity holds with the batch's second moment). Returns |lhs - rhs| / max(lhs, tiny).
@@ -172,3 +174,28 @@ def steepest_t(a, a_star=1.0, t_max=100.0, tol=1e-12):
             if np.all(hi - lo < tol * np.maximum(1.0, hi)):
                 break
         return np.where(interior, 0.5 * (lo + hi), t_max)
+
+
+def gd_loss_ratio(a, lr, a_star=1.0, t=1.0, sigma=1.0):
+    """The exact one-step loss ratio of gradient descent, Loss(a - lr Loss'(a)) / Loss(a) (exact flow).
+
+    With u = e^{(a - a*) t} and eps = lr t^2 sigma_a^2(t) = lr t^2 sigma^2 e^{2 a t}, one step maps u to
+    u e^{-w} with w = t lr Loss'(a) = eps (u - 1)/u, so the ratio is
+    (u e^{-w} - 1)^2 / (u - 1)^2 = (1 + eps (e^{-w} - 1)/w)^2. It depends on a only through (eps, u)
+    and expands as 1 - 2 eps + (2 - 1/u) eps^2 - (u - 1)(4u - 1)/(3u^2) eps^3 + O(eps^4): the
+    first-order contraction 1 - 2 eps holds only for eps << 1 and eps << u. Written with expm1 and
+    without dividing by u, so it stays accurate at the minimum (u = 1, where the ratio is
+    (1 - eps)^2), for tiny steps and deep on the plateau; inf or nan where the loss overflows.
+    Vectorized over ``a`` and ``lr`` (broadcast together); every ``lr`` must be > 0.
+    """
+    a = _checks.finite_array("a", a)
+    lr = _checks.finite_array("lr", lr)
+    if np.any(lr <= 0):
+        raise ValueError("lr must contain only finite numbers > 0")
+    p = _problem(a_star, t, sigma)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        eps = lr * p.t**2 * p.second_moment(a)
+        w = lr * p.t * p.grad_exact_flow(a)  # = eps (u - 1)/u = t (a_k - a_{k+1}), without dividing by u
+        small = np.abs(w) < 1e-300
+        factor = np.where(small, -1.0, np.expm1(-w) / np.where(small, 1.0, w))  # (e^{-w} - 1)/w, -1 at w = 0
+        return (1 + eps * factor) ** 2

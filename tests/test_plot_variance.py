@@ -59,6 +59,22 @@ def test_figure_and_default_numbers():
     plt.close(fig)
 
 
+def test_the_box_reports_the_settling_time():
+    # The box quotes the settling time for Loss < 1e-8 (below it from that step to the end of the run),
+    # which is what the chapter calls convergence; a run that is not settled says so.
+    fig, ax = plt.subplots()
+    runs = draw_variance_corrected(ax, lr=0.5, a0=2.0, t=1.0, n_iter=60)
+    settled = runs["safeguarded"].converged_at(1e-8)[0]
+    loss = runs["safeguarded"].loss[:, 0]
+    assert settled > 0 and np.all(loss[settled:] < 1e-8) and loss[settled - 1] >= 1e-8
+    assert f"with line search: peak loss {loss.max():.3g}, loss < 1e-08 from step {settled}" in ax.texts[0].get_text()
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    draw_variance_corrected(ax, lr=0.05, a0=2.0, t=1.0, n_iter=10)  # far too few steps to settle
+    assert "not settled below 1e-08" in ax.texts[0].get_text()
+    plt.close(fig)
+
+
 def test_minus_ten_is_flagged_diverged_at_step_one():
     fig, ax = plt.subplots()
     runs = draw_variance_corrected(ax, lr=0.5, a0=-10.0, t=1.0)

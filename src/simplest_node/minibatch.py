@@ -4,7 +4,7 @@
 states x0 ~ N(0, sigma^2) at step k (one batch shared by every entry of ``a``, as ``SGD`` does) and
 steps
 
-    a <- a - lr g_B(a) / (t^2 s_B'(a)),   g_B(a) = m2(B) (M(a) - e^{a* t}) M'(a),   s_B'(a) = m2(B') M(a)^2
+    a <- a - lr g_B(a) / (t^2 sigma_B'^2(a)),   g_B(a) = m2(B) (M(a) - e^{a* t}) M'(a),   sigma_B'^2(a) = m2(B') M(a)^2
 
 with m2(B) the batch mean of x0^2. With ``moment="same"`` the second moment is taken on the same
 batch (B' = B), as a training loop that reuses its forward pass would: m2(B) cancels and the update
@@ -57,10 +57,10 @@ class VarianceCorrectedSGD:
 def moment_noise_rate(lr, batch_size):
     """Asymptotic log-loss decrease per step, E[2 log|1 - lr rho|], with independent batches.
 
-    Near a* the exact-flow rule is linear in u = (a - a*) t: u <- (1 - lr rho_k) u, where
+    Near a* the exact-flow rule is linear in the offset delta = a - a*: delta <- (1 - lr rho_k) delta, where
     rho_k = m2(B_k) / m2(B'_k) is the ratio of the second moments of two independent batches of
-    ``batch_size`` draws, distributed as F(batch_size, batch_size). The loss, proportional to u^2,
-    then behaves like exp(k * rate) with the Lyapunov rate (law of large numbers on log|u|)
+    ``batch_size`` draws, distributed as F(batch_size, batch_size). The loss, proportional to delta^2 near a*,
+    then behaves like exp(k * rate) with the Lyapunov rate (law of large numbers on log|delta|)
 
         rate = 2 E[log|1 - lr rho|],     rho ~ F(B, B),
 

@@ -4,7 +4,8 @@
 iteration for the plain rule and for a safeguarded one (``VarianceCorrectedLineSearch`` or
 ``VarianceCorrectedClipped``) from one initialization, with the gradient-flow prediction
 Loss(a0) e^{-2 lr k} for reference. It is a pure function of the slider values; a run whose loss
-overflows is drawn up to its last finite value and flagged on the figure. ``draw_loss_curves``
+overflows is drawn up to its last finite value and flagged on the figure; the box gives each run's
+peak loss and its settling time (the first step from which the loss stays below ``TOL`` = 1e-8). ``draw_loss_curves``
 draws a whole batch of training runs, coloured by a0, for the chapter's comparison figures.
 """
 
@@ -37,6 +38,7 @@ SAFEGUARDS = ["line search", "clipping"]
 
 LOSS_FLOOR = 1e-16  # the y axis starts here: losses below are off the plot (converged)
 LOSS_CEILING = 1e300  # and ends at most here (matplotlib's log ticks overflow near the largest double)
+TOL = 1e-8  # the box reports each run's settling time for Loss < TOL (the book's tolerance, chapters 4 and 5)
 
 
 def _fix_log_limits(ax, losses, floor=LOSS_FLOOR):
@@ -114,10 +116,10 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
         if history.diverged[0]:
             notes.append(f"{label}: diverged (overflow) at step {history.diverged_at[0]}")
         else:
-            reached = history.converged_at(1e-10)[0]
+            reached = history.converged_at(TOL)[0]  # the settling time: below TOL from there on
             peak = np.max(loss)  # finite: the run did not diverge
             notes.append(f"{label}: peak loss {peak:.3g}, "
-                         + (f"loss < 1e-10 at step {reached}" if reached >= 0 else "loss >= 1e-10"))
+                         + (f"loss < {TOL:g} from step {reached}" if reached >= 0 else f"not settled below {TOL:g}"))
     ax.set_xlim(0, n_iter)
     ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top",
             fontsize="small", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})

@@ -48,33 +48,35 @@ def variance_corrected_direction(problem, a):
 
 
 def overshoot_threshold(lr):
-    """The u_c < 0 below which one plain variance-corrected step increases the exact-flow loss.
+    """The scaled offset x_c < 0 below which one plain variance-corrected step increases the exact-flow loss.
 
-    In the scaled offset u = (a - a*) t the plain rule is u <- u + lr (e^{-u} - 1) and the loss is
-    proportional to (e^u - 1)^2, whatever t and sigma. For 0 < lr <= 1 a step from u >= 0 never
-    increases the loss, and a step from u < 0 increases it exactly when u < u_c, the root of
+    Write x = delta t for the scaled offset, delta = a - a* (the book's notation; u = e^x is the
+    growth ratio). The plain rule is x <- x + lr (e^{-x} - 1) and the loss is proportional to
+    (e^x - 1)^2, whatever t and sigma. For 0 < lr <= 1 a step from x >= 0 never increases the loss,
+    and a step from x < 0 increases it exactly when x < x_c, the root of
 
-        |e^{u + lr (e^{-u} - 1)} - 1| = 1 - e^u    on u < 0.
+        |e^{x + lr (e^{-x} - 1)} - 1| = 1 - e^x    on x < 0,
 
-    So the loss decreases monotonically from a0 iff a0 >= a* + u_c / t. Needs 0 < lr <= 1.
+    which this returns (the chapter's delta_c(lr), the threshold at t = 1). So the loss decreases
+    monotonically from a0 iff a0 >= a* + x_c / t. Needs 0 < lr <= 1.
     """
     lr = _checks.positive_finite("lr", lr)
     if lr > 1.0:
         raise ValueError(f"lr must lie in (0, 1] for overshoot_threshold, got {lr!r}")
 
-    def log_distance(u):
-        # log|e^u - 1|, accurate also where e^u is tiny (log1p) or huge (u itself)
-        if u < 0.0:
-            return np.log1p(-np.exp(u))
-        return u + np.log(-np.expm1(-u)) if u > 0.0 else -np.inf
+    def log_distance(x):
+        # log|e^x - 1|, accurate also where e^x is tiny (log1p) or huge (x itself)
+        if x < 0.0:
+            return np.log1p(-np.exp(x))
+        return x + np.log(-np.expm1(-x)) if x > 0.0 else -np.inf
 
-    def excess(u):
-        # log of the one-step loss ratio, > 0 iff the loss increases; the step lr (e^{-u} - 1) is
-        # formed in logs, so that even lr = 1e-300 (root near u = -690) needs no overflowing number
-        log_step = np.log(lr) - u + np.log1p(-np.exp(u))
+    def excess(x):
+        # log of the one-step loss ratio, > 0 iff the loss increases; the step lr (e^{-x} - 1) is
+        # formed in logs, so that even lr = 1e-300 (root near x = -690) needs no overflowing number
+        log_step = np.log(lr) - x + np.log1p(-np.exp(x))
         if log_step > 700.0:  # the step is astronomically large: so is the loss ratio
             return log_step
-        return log_distance(u + np.exp(log_step)) - log_distance(u)
+        return log_distance(x + np.exp(log_step)) - log_distance(x)
 
     # On [log lr, 0) the loss decreases (see the chapter), so the root lies below min(log lr, -1e-3).
     high = min(float(np.log(lr)), -1e-3)

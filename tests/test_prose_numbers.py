@@ -1,6 +1,6 @@
 """The text is computed: every number a chapter's prose quotes is glued from a code cell.
 
-A chapter's Markdown may type a numeric literal (a decimal, an exponent or power of ten, a
+A chapter's Markdown (and its figure captions and alt texts) may type a numeric literal (a decimal, an exponent or power of ten, a
 percentage, "N of M", an integer of three or more digits) only if it is a parameter the author
 chose, listed with its reason in ``tests/chosen_parameters/<chapter>.yml``. Every other number
 comes from ``{glue:text}`name:fmt``` with ``name`` glued by a code cell tagged
@@ -91,21 +91,31 @@ def chosen_parameters(stem):
     return yaml.safe_load(path.read_text()) or {}
 
 
-def typed_results(nb, allowed):
-    """(cell index, literal, context) for every literal in ``nb``'s prose that is not ``allowed``."""
-    found = []
+def figure_text(cell):
+    """A code cell's figure caption and alt text (myst-nb's cell metadata), which the reader sees too."""
+    meta = cell.metadata.get("mystnb") or cell.metadata.get("myst") or {}
+    parts = [(meta.get("figure") or {}).get("caption", ""), (meta.get("image") or {}).get("alt", "")]
+    return "\n".join(part for part in parts if part)
+
+
+def reader_text(nb):
+    """(cell index, text) of everything in ``nb`` a reader reads as prose: Markdown cells, figure
+    captions and alt texts, and the comments of the code cells inside a solution."""
     solution_cells = {id(c) for c in solution_code_cells(nb)}
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
-            text = cell.source
-        elif id(cell) in solution_cells:
-            text = comments(cell.source)
-        else:
+            yield index, cell.source
             continue
-        for literal in prose_literals(text):
-            if literal not in allowed:
-                found.append((index, literal))
-    return found
+        if figure_text(cell):
+            yield index, figure_text(cell)
+        if id(cell) in solution_cells:
+            yield index, comments(cell.source)
+
+
+def typed_results(nb, allowed):
+    """(cell index, literal) for every literal in ``nb``'s prose that is not ``allowed``."""
+    return [(index, literal) for index, text in reader_text(nb) for literal in prose_literals(text)
+            if literal not in allowed]
 
 
 def glued_values(nb, checked_only):
@@ -146,15 +156,14 @@ def test_chosen_parameters_are_short_justified_and_used(chapter):
     allowed = chosen_parameters(stem)
     assert len(allowed) <= MAX_PARAMETERS
     assert all(isinstance(reason, str) and reason.strip() for reason in allowed.values()), "give each a reason"
-    used = {lit for c in nb.cells if c.cell_type == "markdown" for lit in prose_literals(c.source)}
-    used |= {lit for c in solution_code_cells(nb) for lit in prose_literals(comments(c.source))}
+    used = {lit for _, text in reader_text(nb) for lit in prose_literals(text)}
     stale = sorted(set(map(str, allowed)) - used)
     assert not stale, f"listed but not in the text any more: {stale}"
 
 
 def test_every_pasted_number_is_glued_by_a_checked_cell(chapter):
     stem, nb = chapter
-    pasted = {key for c in nb.cells if c.cell_type == "markdown" for key in glue_keys(c.source)}
+    pasted = {key for _, text in reader_text(nb) for key in glue_keys(text)}
     checked = glued_names(nb, checked_only=True)
     assert not pasted - checked, (
         f"pasted but not glued by a cell tagged nbval-check-output (run make notebooks?): {sorted(pasted - checked)}"
@@ -166,10 +175,8 @@ def test_every_pasted_number_is_glued_by_a_checked_cell(chapter):
 def test_every_format_spec_applies_to_its_value(chapter):
     _, nb = chapter
     values = glued_values(nb, checked_only=False)
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for name, spec in glue_uses(cell.source):
+    for _, text in reader_text(nb):
+        for name, spec in glue_uses(text):
             if name in values and spec:
                 format_plain_text(values[name], spec)  # what {glue:text} does; raises if they clash
 
@@ -234,4 +241,7 @@ def test_a_typed_result_fails_the_chapter_check():
         nbformat.v4.new_code_cell("x = 0.05  # gives 0.3512"),
         nbformat.v4.new_markdown_cell("```{solution-end}\n```"),
     ]
-    assert typed_results(nb, {"0.05": "the learning rate"}) == [(1, "38of41"), (3, "0.3512")]
+    figure = nbformat.v4.new_code_cell("fig")
+    figure.metadata["mystnb"] = {"figure": {"caption": "The loss falls to 1.3e-5 with $\\eta = 0.05$."}}
+    nb.cells.append(figure)
+    assert typed_results(nb, {"0.05": "the learning rate"}) == [(1, "38of41"), (3, "0.3512"), (5, "1.3e-5")]

@@ -44,7 +44,7 @@ def test_default_figure_numbers():
     fig = time_rescaling_figure()
     ax = fig.axes[0]
     text = ax.texts[0].get_text()
-    assert "time unit 1 (t = 1): loss < 1e-10 at step 22" in text
+    assert "time unit 1 (t = 1): loss settles below 1e-10 at step 22" in text
     assert "time unit 1/2 (t = 2): final loss" in text  # lr c^2 = 0.4 is past the stable limit 2 / e^2
     assert ax.get_yscale() == "log"
 

@@ -209,3 +209,116 @@ def test_precision_run_float32_plateau_gradient_is_noise():
     ratio = r32.grad / r64.grad
     assert abs(ratio[0] - 1) < 1e-4  # state e^{-90} still resolved to a few digits
     assert ratio[1] > 1e3  # state below float32's normal range: denormal garbage
+
+
+# --- settling time of a staged run ----------------------------------------------------------------
+def test_staged_run_settled_at_is_a_settling_time():
+    from simplest_node.troubleshooting import StagedRun
+
+    run = StagedRun((1.0,), np.zeros(5), np.array([1.0, 1e-12, 1.0, 1e-12, 1e-13]), np.array([4]), np.array([1.0]))
+    assert run.settled_at(1e-10) == 3  # the dip at k = 1 does not count
+    assert StagedRun((1.0,), np.zeros(2), np.array([1e-12, 1.0]), np.array([1]), np.array([1.0])).settled_at(1e-10) == -1
+    assert StagedRun((1.0,), np.zeros(2), np.array([1e-12, 1e-12]), np.array([1]), np.array([1.0])).settled_at(1e-10) == 0
+    staged = train_in_stages(-3.0, (0.5, 1.0, 2.0, 4.0), 50)
+    k = staged.settled_at(1e-10)
+    assert k > 0 and np.all(staged.loss_final[k:] < 1e-10) and staged.loss_final[k - 1] >= 1e-10
+
+
+# --- stability limits, blow-up, backsolve ------------------------------------------------------------
+def test_real_stability_limit_known_values():
+    from simplest_node.linear import STABILITY_POLYNOMIALS
+    from simplest_node.troubleshooting import RK45_STABILITY, real_stability_limit
+
+    assert real_stability_limit(STABILITY_POLYNOMIALS["euler"]) == pytest.approx(-2.0)
+    assert real_stability_limit(STABILITY_POLYNOMIALS["rk4"]) == pytest.approx(-2.785293563, rel=1e-8)
+    limit = real_stability_limit(RK45_STABILITY)
+    r = np.polynomial.polynomial.polyval(limit, RK45_STABILITY)
+    assert -3.31 < limit < -3.30 and abs(abs(r) - 1) < 1e-9
+    z = np.linspace(limit + 1e-6, -1e-6, 500)
+    assert np.all(np.abs(np.polynomial.polynomial.polyval(z, RK45_STABILITY)) <= 1 + 1e-12)
+
+
+def test_blow_up_solve_step_collapses_below_float_spacing():
+    from simplest_node.troubleshooting import blow_up_solve
+
+    run = blow_up_solve(1.0, 2.0)
+    assert run.status == -1 and run.message == "Required step size is less than spacing between numbers."
+    assert abs(run.t[-1] - run.blow_up_time) < 1e-5  # stops at the blow-up, far from t_end = 2
+    assert run.h[-1] < 2 * run.min_step and run.min_step == pytest.approx(10 * np.spacing(run.t[-1]))
+    assert run.x[-1] > 1e10
+    # the accepted step is a fixed fraction of the distance to where the solver stops
+    distance = run.t[-1] - run.t[:-1]
+    far = (np.arange(distance.size) >= 5) & (distance > 1e-10)  # away from the start and from rounding
+    ratio = run.h[far] / distance[far]
+    assert far.sum() > 100 and ratio.max() / ratio.min() < 1.01
+    smooth = blow_up_solve(0.25, 2.0)  # blow-up at s = 4, beyond t_end
+    assert smooth.status == 0 and smooth.t[-1] == 2.0
+
+
+def test_backsolve_run_amplifies_the_forward_error_like_e_to_the_a_t():
+    from simplest_node.troubleshooting import backsolve_run
+
+    run = backsolve_run([-10.0, -30.0, -40.0])
+    assert np.all(run.forward_error < 1e-8)  # the forward pass is accurate
+    assert np.all(run.grad_error_interpolated < 1e-7)  # so is the adjoint that uses it
+    seed = run.fast_error * run.amplification
+    np.testing.assert_allclose(run.reconstruction_error[1:], seed[1:], rtol=0.2)
+    assert run.grad_error_backsolve[-1] > 1e3 and np.all(np.diff(run.grad_error_backsolve) > 0)
+
+
+def test_backsolve_run_exact_gradient_matches_finite_differences():
+    # the reference gradient: central differences of the exact-flow loss in every entry of A
+    from scipy.linalg import expm
+
+    from simplest_node.troubleshooting import backsolve_run
+
+    run = backsolve_run([-3.0], rtol=1e-11, atol=1e-13)
+    assert run.grad_error_interpolated[0] < 1e-8 and run.grad_error_backsolve[0] < 1e-7
+    A, x0, t = np.diag([-1.0, -3.0]), np.array([1.0, 1.0]), 1.0
+    y = expm(np.diag([-0.8, -3.0]) * t) @ x0
+    loss = lambda M: 0.5 * np.sum((expm(M * t) @ x0 - y) ** 2)
+    fd = np.array([[(loss(A + 1e-6 * np.outer(e_i, e_k)) - loss(A - 1e-6 * np.outer(e_i, e_k))) / 2e-6
+                    for e_k in np.eye(2)] for e_i in np.eye(2)])
+    assert np.abs(fd).max() > 0.01  # a non-trivial gradient
+
+
+def test_implicit_midpoint_fit_keeps_decay():
+    from simplest_node.troubleshooting import implicit_midpoint_fit
+
+    rates = np.array([-0.1 + 2.0j, -1e-4 + 2.0j, -3.0 + 0.5j])
+    for h in (0.25, 1.0, 2.0):
+        z = implicit_midpoint_fit(rates, h) * h
+        assert np.all(z.real < 0)
+        np.testing.assert_allclose((1 + z / 2) / (1 - z / 2), np.exp(rates * h), rtol=1e-12)
+    assert oscillator_fit(-1e-4 + 2.0j, 0.25).real > 0  # RK4 at the same step: anti-damped
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: __import__("simplest_node").troubleshooting.blow_up_solve(x0=-1.0), "x0"),
+        (lambda: __import__("simplest_node").troubleshooting.blow_up_solve(method="Radau"), "method"),
+        (lambda: __import__("simplest_node").troubleshooting.backsolve_run([1.0]), "negative"),
+        (lambda: __import__("simplest_node").troubleshooting.backsolve_run([-1.0], x0=(1.0,)), "x0"),
+        (lambda: __import__("simplest_node").troubleshooting.real_stability_limit([1.0, 2.0]), "consistent"),
+        (lambda: __import__("simplest_node").troubleshooting.implicit_midpoint_fit(1j, 0.0), "h"),
+        (lambda: train_in_stages(-3.0, (1.0,), 5).settled_at(0.0), "tol"),
+    ],
+)
+def test_bad_input_new_experiments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_stability_regions_and_the_right_half_plane():
+    # Euler's and the midpoint rule's regions |R(z)| < 1 lie in the left half-plane; RK4's does not,
+    # so only RK4 (of these) can fit decaying data with an anti-damped rate.
+    from simplest_node.linear import STABILITY_POLYNOMIALS
+
+    x, y = np.meshgrid(np.linspace(1e-6, 1.0, 201), np.linspace(-3.0, 3.0, 601))
+    z = x + 1j * y
+    size = {m: np.abs(np.polynomial.polynomial.polyval(z, STABILITY_POLYNOMIALS[m])) for m in ("euler", "midpoint", "rk4")}
+    assert np.all(size["euler"] > 1) and np.all(size["midpoint"] > 1)
+    assert np.any(size["rk4"] < 1)
+    fits = {m: oscillator_fit(-0.1 + 2.0j, 1.0, m) for m in ("euler", "midpoint", "rk4")}
+    assert fits["euler"].real < -0.1 and fits["midpoint"].real < -0.1 and fits["rk4"].real > 0

@@ -49,7 +49,8 @@ Public names (chapters and tests rely on them; keep them stable):
 * troubleshooting: ``AdjointRun``, ``adjoint_training``, ``adjoint_slope_ratio``,
   ``euler_adjoint_ratio``, ``rescaled_problem``, ``time_rescaling_runs``, ``rk4_scalar_fit``,
   ``oscillator_fit``, ``PrecisionRun``, ``precision_run``, ``StagedRun``, ``train_in_stages``,
-  ``adaptive_cost``, ``ADAPTIVE_METHODS``
+  ``adaptive_cost``, ``ADAPTIVE_METHODS``, ``RK45_STABILITY``, ``real_stability_limit``, ``BlowUpSolve``,
+  ``blow_up_solve``, ``BacksolveRun``, ``backsolve_run``, ``implicit_midpoint_fit``
 * plot_troubleshooting: ``RESCALING_SLIDERS``, ``time_rescaling_figure``, ``draw_time_rescaling``
 """
 
@@ -204,10 +205,17 @@ from .hamiltonian import (
 from .plot_imde import IMDE_METHODS, IMDE_SLIDERS, draw_imde, imde_figure
 from .troubleshooting import (
     ADAPTIVE_METHODS,
+    RK45_STABILITY,
     AdjointRun,
+    BacksolveRun,
+    BlowUpSolve,
     PrecisionRun,
     StagedRun,
     adaptive_cost,
+    backsolve_run,
+    blow_up_solve,
+    implicit_midpoint_fit,
+    real_stability_limit,
     adjoint_slope_ratio,
     adjoint_training,
     euler_adjoint_ratio,
@@ -381,6 +389,13 @@ __all__ = [
     "train_in_stages",
     "adaptive_cost",
     "ADAPTIVE_METHODS",
+    "RK45_STABILITY",
+    "real_stability_limit",
+    "BlowUpSolve",
+    "blow_up_solve",
+    "BacksolveRun",
+    "backsolve_run",
+    "implicit_midpoint_fit",
     "RESCALING_SLIDERS",
     "time_rescaling_figure",
     "draw_time_rescaling",

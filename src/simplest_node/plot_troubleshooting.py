@@ -53,7 +53,7 @@ def draw_time_rescaling(ax, c=2.0, lr=0.1, a0=-1.0, n_iter=100):
             notes.append(f"{label}: diverged (overflow) at step {history.diverged_at[0]}")
         else:
             reached = history.converged_at(1e-10)[0]
-            notes.append(f"{label}: " + (f"loss < 1e-10 at step {reached}" if reached >= 0
+            notes.append(f"{label}: " + (f"loss settles below 1e-10 at step {reached}" if reached >= 0
                                          else f"final loss {loss[-1]:.3g}"))
     ax.set_xlim(0, n_iter)
     ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize="small",

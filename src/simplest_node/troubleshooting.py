@@ -18,13 +18,21 @@ sigma^2), compared at time t), except ``oscillator_fit``, which needs a complex 
   float64 (state and forward-mode sensitivity), at many horizons.
 * ``train_in_stages``: gradient descent that grows the horizon in stages (continuation in t), with the
   learning rate 1 / (t^2 E[y^2]) computed from the data at each stage.
-* ``adaptive_cost``: function evaluations of ``scipy.integrate.solve_ivp`` on dx/dt = a x against a.
+* ``adaptive_cost``: function evaluations of ``scipy.integrate.solve_ivp`` on dx/dt = a x against a;
+  ``real_stability_limit`` the step times rate at which an explicit method stops being stable.
+* ``blow_up_solve``: ``solve_ivp`` (RK45) on dx/dt = x^2, whose solution 1 / (1/x0 - s) blows up at
+  s = 1/x0: the accepted step collapses until it is below the spacing of floats and the solver stops.
+* ``backsolve_run``: the continuous adjoint of dx/dt = A x, A = diag(slow, a), with the state
+  reconstructed backwards from x(t) (backsolve) or taken from the forward solve (interpolated), against
+  the exact gradient: the reconstruction multiplies the forward error in the fast coordinate by e^{|a| t}.
+* ``implicit_midpoint_fit``: the rate the implicit midpoint rule learns from one data step.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.integrate import solve_ivp
+from scipy.linalg import expm_frechet
 
 from . import _checks
 from .gradients import adjoint_gradient, backprop_gradient, discrete_optimum
@@ -47,6 +55,13 @@ __all__ = [
     "train_in_stages",
     "adaptive_cost",
     "ADAPTIVE_METHODS",
+    "RK45_STABILITY",
+    "real_stability_limit",
+    "BlowUpSolve",
+    "blow_up_solve",
+    "BacksolveRun",
+    "backsolve_run",
+    "implicit_midpoint_fit",
 ]
 
 ADAPTIVE_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF")
@@ -220,6 +235,23 @@ def oscillator_fit(rate, h, method="rk4"):
     return out if out.ndim else out[()]
 
 
+def implicit_midpoint_fit(rate, h):
+    """The rate the implicit midpoint rule learns from one data step: z / h with R(z) = e^{rate h}.
+
+    R(z) = (1 + z/2) / (1 - z/2), so z = 2 (w - 1) / (w + 1), w = e^{rate h}. |R(z)| < 1 exactly when
+    Re z < 0: a decaying truth (|w| < 1) is always learned as a decaying field, whatever h.
+    """
+    rate = np.asarray(rate, dtype=complex)
+    h = np.asarray(h, dtype=float)
+    if not (np.all(np.isfinite(rate)) and np.all(np.isfinite(h))):
+        raise ValueError("rate and h must be finite")
+    if np.any(h <= 0):
+        raise ValueError("h must be > 0")
+    w = np.exp(rate * h)
+    out = 2.0 * (w - 1.0) / (w + 1.0) / h
+    return out if out.ndim else out[()]
+
+
 # --- float32 against float64 -----------------------------------------------------------------------------
 @dataclass
 class PrecisionRun:
@@ -285,6 +317,16 @@ class StagedRun:
     loss_final: np.ndarray
     stage_ends: np.ndarray
     lr: np.ndarray
+
+    def settled_at(self, tol):
+        """Settling time on the final horizon: the first iteration k with ``loss_final`` < ``tol`` at k
+        and at every later iteration, -1 if the last loss is not below ``tol``."""
+        tol = _checks.positive_finite("tol", tol)
+        below = self.loss_final < tol
+        if not below[-1]:
+            return -1
+        above = np.flatnonzero(~below)
+        return int(above[-1] + 1) if above.size else 0
 
 
 def train_in_stages(a0, horizons, n_iter, a_star=1.0, sigma=1.0, lr_scale=1.0, n_samples=256, seed=0):
@@ -358,3 +400,153 @@ def adaptive_cost(a_values, t=1.0, method="RK45", rtol=1e-6, atol=1e-9, max_nfev
 
 class _Budget(Exception):
     """Raised inside a right-hand side to stop a solve that exceeds its evaluation budget."""
+
+
+# RK45 (Dormand-Prince 5(4), advancing with the fifth-order solution): stability polynomial coefficients.
+RK45_STABILITY = (1.0, 1.0, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 600)
+
+
+def real_stability_limit(coeffs):
+    """The most negative real z with |R(z)| <= 1 on [z, 0] for the polynomial R = sum coeffs[k] z^k.
+
+    An explicit method with stability polynomial R is stable on dx/dt = a x, a < 0, only for steps
+    h <= limit / a: about 2 for Euler, 2.785 for RK4, 3.307 for RK45 (``RK45_STABILITY``).
+    """
+    coeffs = np.asarray(_checks.finite_array("coeffs", coeffs), dtype=float)
+    if coeffs.ndim != 1 or coeffs.size < 2 or coeffs[0] != 1.0 or coeffs[1] != 1.0:
+        raise ValueError("coeffs must be a 1-D sequence starting 1, 1 (a consistent method)")
+    candidates = []
+    for target in (1.0, -1.0):  # the boundary of |R| <= 1 on the real line: R(z) = +-1
+        poly = coeffs.copy()
+        poly[0] -= target
+        roots = np.roots(poly[::-1])
+        real = roots[(np.abs(roots.imag) < 1e-9) & (roots.real < -1e-12)].real
+        candidates.extend(real)
+    if not candidates:
+        return float("-inf")
+    return float(max(candidates))
+
+
+# --- a field that blows up in finite time ------------------------------------------------------------
+@dataclass
+class BlowUpSolve:
+    """``solve_ivp`` on dx/dt = x^2 from x0: accepted times ``t``, states ``x``, steps ``h = diff(t)``.
+
+    ``status`` and ``message`` are scipy's (-1 and "Required step size is less than spacing between
+    numbers." when the step collapsed); ``blow_up_time`` = 1 / x0 is where the exact solution ends;
+    ``min_step`` is scipy's floor at the last time, 10 times the spacing of floats there.
+    """
+
+    t: np.ndarray
+    x: np.ndarray
+    h: np.ndarray
+    status: int
+    message: str
+    nfev: int
+    blow_up_time: float
+    min_step: float
+
+
+def blow_up_solve(x0=1.0, t_end=2.0, method="RK45", rtol=1e-6, atol=1e-9):
+    """Integrate dx/dt = x^2, x(0) = x0 > 0, on [0, t_end] with ``solve_ivp``; return a ``BlowUpSolve``.
+
+    The exact solution x(s) = 1 / (1/x0 - s) is infinite at s = 1/x0. An adaptive solver keeps its
+    local error below rtol |x| + atol, so its step shrinks with the distance to the blow-up, until it is
+    smaller than scipy's minimum step 10 |nextafter(t) - t| and the solver stops (status -1). This is
+    the mechanism of torchdiffeq's ``underflow in dt`` (which asserts t + dt > t).
+    """
+    x0 = _checks.positive_finite("x0", x0)
+    t_end = _checks.positive_finite("t_end", t_end)
+    _checks.choice("method", method, ("RK45", "RK23", "DOP853"))
+    rtol = _checks.positive_finite("rtol", rtol)
+    atol = _checks.positive_finite("atol", atol)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sol = solve_ivp(lambda _, x: x * x, (0.0, t_end), [x0], method=method, rtol=rtol, atol=atol)
+    t_last = float(sol.t[-1])
+    return BlowUpSolve(sol.t, sol.y[0], np.diff(sol.t), int(sol.status), str(sol.message), int(sol.nfev),
+                       1.0 / x0, 10.0 * abs(float(np.nextafter(t_last, np.inf)) - t_last))
+
+
+# --- backward reconstruction in the adjoint ----------------------------------------------------------
+@dataclass
+class BacksolveRun:
+    """The adjoint of dx/dt = A x, A = diag(slow, a), for each fast rate a in ``a``.
+
+    Per rate: ``forward_error`` |x_h(t) - x(t)| / |x(t)| of the forward solve; ``fast_error`` the
+    absolute error of its fast coordinate at t; ``reconstruction_error`` |x_rec(0) - x0| of the
+    state rebuilt backwards from x_h(t) (close to fast_error e^{|a| t} once that dominates); ``amplification`` e^{|a| t}; ``grad_error_backsolve`` and
+    ``grad_error_interpolated`` the relative (Frobenius) errors of dLoss/dA with the rebuilt state and
+    with the forward solve's dense output; ``nfev_forward`` / ``nfev_backward`` the evaluations of the
+    forward solve and of the backsolve adjoint.
+    """
+
+    a: np.ndarray
+    forward_error: np.ndarray
+    fast_error: np.ndarray
+    reconstruction_error: np.ndarray
+    amplification: np.ndarray
+    grad_error_backsolve: np.ndarray
+    grad_error_interpolated: np.ndarray
+    nfev_forward: np.ndarray
+    nfev_backward: np.ndarray
+
+
+def backsolve_run(a_values, t=1.0, slow=-1.0, slow_star=-0.8, x0=(1.0, 1.0), rtol=1e-8, atol=1e-10):
+    """Backsolve against interpolated continuous adjoint for the linear field A = diag(slow, a).
+
+    Data y = e^{A* t} x0 with A* = diag(slow_star, a); Loss = |x(t) - y|^2 / 2; the parameter is the
+    whole matrix A. Forward: ``solve_ivp`` (RK45, ``rtol``, ``atol``, dense output). Backsolve adjoint
+    (as ``odeint_adjoint`` does): integrate (x, lambda, G) backwards from (x_h(t), x_h(t) - y, 0) with
+    dx/ds = A x, dlambda/ds = -A^T lambda, dG/ds = -lambda x^T. Interpolated adjoint: the same for
+    (lambda, G) with x(s) from the forward dense output. Reference: the exact gradient
+    r^T Dexp_{At}[t E_ij] x0 (Frechet derivative of the matrix exponential), r = e^{At} x0 - y.
+    Going backwards the fast coordinate grows like e^{|a|(t-s)}, so an error e in x_h(t) along it
+    becomes e e^{|a| t} at s = 0.
+    """
+    a_values = np.atleast_1d(_checks.finite_array("a_values", a_values)).astype(float)
+    if a_values.ndim != 1 or np.any(a_values >= 0):
+        raise ValueError("a_values must be a 1-D array of negative rates (the fast, decaying mode)")
+    t = _checks.positive_finite("t", t)
+    slow, slow_star = _checks.finite("slow", slow), _checks.finite("slow_star", slow_star)
+    x0 = np.asarray(_checks.finite_array("x0", x0), dtype=float)
+    if x0.shape != (2,):
+        raise ValueError(f"x0 must hold two numbers, got shape {x0.shape}")
+    rtol = _checks.positive_finite("rtol", rtol)
+    atol = _checks.positive_finite("atol", atol)
+    keys = ("forward_error", "fast_error", "reconstruction_error", "amplification",
+            "grad_error_backsolve", "grad_error_interpolated", "nfev_forward", "nfev_backward")
+    out = {key: np.empty(a_values.size) for key in keys}
+    for j, a in enumerate(a_values):
+        A = np.diag([slow, a])
+        exact = np.exp(np.array([slow, a]) * t) * x0
+        y = np.exp(np.array([slow_star, a]) * t) * x0
+        options = {"method": "RK45", "rtol": rtol, "atol": atol}
+        forward = solve_ivp(lambda _, x, A=A: A @ x, (0.0, t), x0, dense_output=True, **options)
+        x_t = forward.y[:, -1]
+        residual = x_t - y
+
+        def backsolve(_, state, A=A):
+            x, lam = state[:2], state[2:4]
+            return np.concatenate([A @ x, -A.T @ lam, -np.outer(lam, x).ravel()])
+
+        def interpolated(s, state, A=A, dense=forward.sol):
+            lam = state[:2]
+            return np.concatenate([-A.T @ lam, -np.outer(lam, dense(s)).ravel()])
+
+        back = solve_ivp(backsolve, (t, 0.0), np.concatenate([x_t, residual, np.zeros(4)]), **options)
+        inter = solve_ivp(interpolated, (t, 0.0), np.concatenate([residual, np.zeros(4)]), **options)
+        r_exact = exact - y
+        basis = np.eye(2)
+        grad = np.array([[r_exact @ expm_frechet(A * t, t * np.outer(basis[i], basis[k]), compute_expm=False) @ x0
+                          for k in range(2)] for i in range(2)])
+        norm = np.linalg.norm(grad)
+        out["forward_error"][j] = np.linalg.norm(x_t - exact) / np.linalg.norm(exact)
+        out["fast_error"][j] = abs(x_t[1] - exact[1])
+        out["reconstruction_error"][j] = np.linalg.norm(back.y[:2, -1] - x0)
+        out["amplification"][j] = np.exp(abs(a) * t)
+        out["grad_error_backsolve"][j] = np.linalg.norm(back.y[4:, -1].reshape(2, 2) - grad) / norm
+        out["grad_error_interpolated"][j] = np.linalg.norm(inter.y[2:, -1].reshape(2, 2) - grad) / norm
+        out["nfev_forward"][j], out["nfev_backward"][j] = forward.nfev, back.nfev
+    out["nfev_forward"] = out["nfev_forward"].astype(int)
+    out["nfev_backward"] = out["nfev_backward"].astype(int)
+    return BacksolveRun(a_values, **out)

@@ -500,8 +500,13 @@ class LinearSystemFit:
         c = At.sum(axis=1)  # the stage times (fractions of a step)
         d = self.d
 
+        states_at = {}  # stages of different steps share times: one exponential per distinct time
+
         def exact_state(r):
-            return expm(A * (self.t - r)) @ X0
+            key = round(r / h * 1e6)
+            if key not in states_at:
+                states_at[key] = expm(A * (self.t - r)) @ X0
+            return states_at[key]
 
         def field(r, y):
             lam, x = y[0], (y[2] if states == "reconstructed" else exact_state(r))

@@ -254,3 +254,144 @@ def test_draw_gradients_on_given_axes():
     draw_gradients(axes, "rk4", 2, 1.0)
     assert "rk4" in axes[1].get_title()
     plt.close(fig)
+
+
+# --- Several parameters: LinearSystemFit, damped_oscillator, gradient_root -----------------------
+
+from simplest_node import LinearSystemFit, damped_oscillator, gradient_root  # noqa: E402
+
+OSC = damped_oscillator(k_star=4.0, c_star=1.0, t=1.0)
+THETA_STAR = np.array([4.0, 1.0])
+THETA = np.array([3.0, 0.5])
+P_ORDER = {"euler": 1, "midpoint": 2, "heun": 2, "rk4": 4}
+
+
+def _fd(loss, theta, eps=1e-6):
+    return np.array([(loss(theta + e) - loss(theta - e)) / (2 * eps) for e in eps * np.eye(theta.size)])
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("n_steps", [1, 3, 10])
+def test_system_backprop_is_the_derivative_of_the_discrete_loss(method, n_steps):
+    g = OSC.backprop_grad(THETA, method, n_steps)
+    fd = _fd(lambda th: OSC.loss(th, method, n_steps), THETA)
+    assert np.max(np.abs(g - fd)) <= 1e-7 * np.max(np.abs(g))  # central differences: O(eps^2) + rounding/eps
+
+
+def test_system_exact_gradient_and_solver_map():
+    fd = _fd(OSC.loss, THETA)
+    g = OSC.exact_grad(THETA)
+    assert np.max(np.abs(g - fd)) <= 1e-7 * np.max(np.abs(g))
+    assert np.allclose(OSC.exact_grad(THETA_STAR), 0.0, atol=1e-14)
+    # The solver map is R(hA)^n, the stability polynomial evaluated at the matrix hA.
+    A, h = OSC.matrix(THETA), 0.25
+    R = np.eye(2) + h * A + (h * A) @ (h * A) / 2
+    assert np.allclose(OSC.solver_map(THETA, "midpoint", 4), np.linalg.matrix_power(R, 4), rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("method", ["euler", "midpoint", "rk4"])
+def test_one_dimension_reduces_to_the_scalar_gradients(method):
+    scalar = LinearSystemFit(np.ones((1, 1, 1)), np.array([[1.0]]), t=1.0)
+    for a in (-1.2, 0.3, 2.0):
+        assert scalar.backprop_grad(np.array([a]), method, 5)[0] == pytest.approx(
+            float(backprop_gradient(EXACT, a, method, 5)), rel=1e-13
+        )
+        assert scalar.adjoint_grad(np.array([a]), method, 5, "reconstructed")[0] == pytest.approx(
+            float(adjoint_gradient(EXACT, a, method, 5)), rel=1e-12
+        )
+        assert scalar.exact_grad(np.array([a]))[0] == pytest.approx(float(EXACT.grad(a)), rel=1e-12)
+
+
+@pytest.mark.parametrize("method", ["euler", "midpoint", "rk4"])
+@pytest.mark.parametrize("states", ["exact", "reconstructed"])
+def test_system_adjoint_is_not_the_discrete_adjoint(method, states):
+    # Both converge to the exact-flow gradient at the method's order, and they differ from each
+    # other at that order too: even with exact states the adjoint is not backprop.
+    n = np.array([32, 64, 128])
+    exact = OSC.exact_grad(THETA)
+    bp = np.array([OSC.backprop_grad(THETA, method, k) for k in n])
+    adj = np.array([OSC.adjoint_grad(THETA, method, k, states) for k in n])
+    p = P_ORDER[method]
+    for errors in (np.abs(bp - exact).max(axis=1), np.abs(adj - exact).max(axis=1), np.abs(adj - bp).max(axis=1)):
+        assert np.all(np.abs(observed_orders(n, errors) - p) < 0.25 * p)
+    assert np.all(np.abs(adj - bp).max(axis=1) > 1e4 * np.finfo(float).eps * np.abs(exact).max())  # far above rounding
+
+
+def test_one_parameter_gradients_share_their_zero():
+    scalar = LinearSystemFit(np.ones((1, 1, 1)), np.array([[1.0]]), t=1.0)
+    for method in ("euler", "midpoint", "rk4"):
+        a_h = float(discrete_optimum(1.0, 1.0, method, 4))
+        root = gradient_root(lambda th: scalar.adjoint_grad(th, method, 4, "reconstructed"), np.array([1.0]))
+        assert root[0] == pytest.approx(a_h, abs=1e-10)
+        assert gradient_root(lambda th: scalar.backprop_grad(th, method, 4), np.array([1.0]))[0] == pytest.approx(
+            a_h, abs=1e-10
+        )
+
+
+@pytest.mark.parametrize("method", ["euler", "midpoint"])
+def test_adjoint_zero_is_not_the_solver_optimum(method):
+    # The oscillator's solver optimum keeps a residual, so lambda(t) != 0 there and the adjoint's
+    # zero moves away from it, by O(h^{2p}): order 2p between n = 8, 16, 32.
+    n = np.array([8, 16, 32])
+    gaps = []
+    for k in n:
+        theta_h = gradient_root(lambda th: OSC.backprop_grad(th, method, k), THETA_STAR)
+        theta_adj = gradient_root(lambda th: OSC.adjoint_grad(th, method, k), THETA_STAR)
+        assert np.max(np.abs(OSC.backprop_grad(theta_h, method, k))) < 1e-12
+        assert OSC.loss(theta_h, method, k) > 1e-8  # a residual remains at the solver's optimum
+        assert np.max(np.abs(OSC.adjoint_grad(theta_h, method, k))) > 1e-8
+        assert OSC.loss(theta_adj, method, k) > OSC.loss(theta_h, method, k)
+        gaps.append(np.max(np.abs(theta_adj - theta_h)))
+    assert np.all(np.abs(observed_orders(n, np.array(gaps)) - 2 * P_ORDER[method]) < 0.6)
+
+
+def test_symplectic_pair_is_the_discrete_adjoint():
+    # Implicit midpoint (symplectic): applied to lambda with the forward's stage values it gives the
+    # exact derivative of its own discrete loss. (No explicit method has this property.)
+    n, h = 5, 0.2
+    Y = OSC.target()
+
+    def forward(theta):
+        A = OSC.matrix(theta)
+        R = np.linalg.solve(np.eye(2) - h * A / 2, np.eye(2) + h * A / 2)
+        xs = [np.eye(2)]
+        for _ in range(n):
+            xs.append(R @ xs[-1])
+        return A, xs
+
+    def loss(theta):
+        return 0.5 * np.sum((forward(theta)[1][-1] - Y) ** 2)
+
+    A, xs = forward(THETA)
+    lam = xs[-1] - Y
+    G = np.zeros((2, 2))
+    for k in range(n - 1, -1, -1):
+        lam_new = np.linalg.solve(np.eye(2) - h * A.T / 2, (np.eye(2) + h * A.T / 2) @ lam)
+        G += h * ((lam + lam_new) / 2) @ ((xs[k] + xs[k + 1]) / 2).T
+        lam = lam_new
+    g = OSC._project(G)
+    assert np.max(np.abs(g - _fd(loss, THETA))) <= 1e-8 * np.max(np.abs(g))
+    for method in ("euler", "midpoint", "heun", "rk4"):  # b_i a_ij + b_j a_ji = b_i b_j fails
+        A_rk, b = BUTCHER_TABLEAUX[method]
+        assert not np.allclose(b[:, None] * A_rk + (b[:, None] * A_rk).T, np.outer(b, b))
+
+
+def test_gradient_root_and_input_checks():
+    root = gradient_root(lambda th: np.array([th[0] ** 3 - 8.0, th[1] - th[0]]), np.array([1.5, 0.0]))
+    assert root == pytest.approx([2.0, 2.0], abs=1e-12)
+    with pytest.raises(ValueError, match="did not converge"):
+        gradient_root(lambda th: np.array([th[0] ** 2 + 1.0]), np.array([0.3]), max_iter=5)
+    with pytest.raises(TypeError, match="callable"):
+        gradient_root(3.0, np.array([1.0]))
+    with pytest.raises(ValueError, match="1-D"):
+        gradient_root(lambda th: th, np.ones((2, 2)))
+    with pytest.raises(ValueError, match="basis"):
+        LinearSystemFit(np.ones((2, 2)), np.eye(2))
+    with pytest.raises(ValueError, match="A_star"):
+        LinearSystemFit(np.ones((1, 2, 2)), np.eye(3))
+    with pytest.raises(ValueError, match="theta"):
+        OSC.matrix(np.ones(3))
+    with pytest.raises(ValueError, match="states"):
+        OSC.adjoint_grad(THETA, "rk4", 4, states="stored")
+    with pytest.raises(ValueError, match="method"):
+        OSC.backprop_grad(THETA, "leapfrog", 4)

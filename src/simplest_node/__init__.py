@@ -24,7 +24,8 @@ Public names (chapters and tests rely on them; keep them stable):
   ``gd_loss_ratio``
 * gradients:  ``BUTCHER_TABLEAUX``, ``closed_form_gradient``, ``backprop_gradient``,
   ``adjoint_gradient``, ``ErrorTable``, ``gradient_error_table``, ``observed_orders``,
-  ``discrete_optimum``, ``descend``, ``CostTable``, ``gradient_cost``
+  ``discrete_optimum``, ``descend``, ``CostTable``, ``gradient_cost``, ``LinearSystemFit``,
+  ``damped_oscillator``, ``gradient_root``
 * plot_landscape: ``LANDSCAPE_SLIDERS``, ``landscape_overview_figure``, ``gradient_vs_t_figure``,
   ``landscape_figure``, ``draw_landscape``
 * plot_gradients: ``GRADIENT_SLIDERS``, ``gradient_error_figure``, ``gradient_cost_figure``,
@@ -114,8 +115,11 @@ from .gradients import (
     closed_form_gradient,
     descend,
     discrete_optimum,
+    LinearSystemFit,
+    damped_oscillator,
     gradient_cost,
     gradient_error_table,
+    gradient_root,
     observed_orders,
 )
 from .plot_landscape import (
@@ -300,6 +304,9 @@ __all__ = [
     "descend",
     "CostTable",
     "gradient_cost",
+    "LinearSystemFit",
+    "damped_oscillator",
+    "gradient_root",
     "LANDSCAPE_SLIDERS",
     "landscape_overview_figure",
     "gradient_vs_t_figure",

@@ -23,6 +23,15 @@ The loss compares the model's state at time t with the data, Loss(a) = 1/2 E[(x_
    solver and step: memory does not grow with n_steps, but the result is an O(h^p) approximation of
    the exact-flow gradient, not the derivative of the discrete loss.
 
+4. Several parameters (``LinearSystemFit``, ``damped_oscillator``): dx/dt = A(theta) x in R^d with
+   A affine in theta. The same three gradients, with the continuous adjoint optionally given the
+   exact states x(s) = e^{A s} x0. Even then it is not the discrete adjoint (a Runge-Kutta method
+   applied to lambda is the discrete adjoint of the forward method only for symplectic pairs, and
+   no explicit method is one): the two differ at O(h^p). With one parameter both gradients are the
+   residual factor R(ah)^n - e^{a* t} times a scalar, so they share their zero a_h; with several
+   parameters and a solver optimum that keeps a residual, the adjoint's zero (``gradient_root``)
+   is not the solver's optimum.
+
 Expectations over x0 ~ N(0, sigma^2): every quantity is linear in x0 and the loss quadratic, so the
 expected gradient is sigma^2 times the gradient for x0 = 1. A batch ``x0`` (along the last axis)
 replaces the expectation by the batch mean.
@@ -33,9 +42,11 @@ import tracemalloc
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import expm
 
 from . import _checks
 from .linear import STABILITY_POLYNOMIALS, LinearProblem, _poly
+from .matrix import frechet_expm
 
 __all__ = [
     "BUTCHER_TABLEAUX",
@@ -49,6 +60,9 @@ __all__ = [
     "descend",
     "CostTable",
     "gradient_cost",
+    "LinearSystemFit",
+    "damped_oscillator",
+    "gradient_root",
 ]
 
 # Explicit Runge-Kutta methods as (A, b): the same methods as ``solvers``, written as tableaux.
@@ -363,3 +377,213 @@ def gradient_cost(method="rk4", n_steps=(4, 16, 64, 256), batch=256, repeat=3, s
         np.array(out["bb"]), np.array(out["ab"]),
         np.array(out["bs"]), np.array(out["as"]),
     )
+
+
+# --- Several parameters: a linear system dx/dt = A(theta) x --------------------------------------
+#
+# With one rate a both solver gradients are a residual factor times a scalar that depends on a only,
+# so they vanish together. With several parameters and a model family that cannot reproduce the data
+# exactly, the solver's optimum keeps a residual, lambda(t) does not vanish there, and the adjoint's
+# zero moves away from it. ``LinearSystemFit`` makes this measurable with closed-form references.
+
+
+class LinearSystemFit:
+    """dx/dt = A(theta) x in R^d with A(theta) = offset + sum_j theta_j basis[j], fitted to e^{A* t}.
+
+    Initial states x0 ~ N(0, sigma^2 I); the data are y = e^{A* t} x0. Every quantity is linear in x0,
+    so the expectation is exact with the d columns of sigma I as the batch:
+        Loss(theta)   = sigma^2/2 ||e^{A(theta) t}     - e^{A* t}||_F^2   (exact flow),
+        Loss_h(theta) = sigma^2/2 ||x_n(I) - e^{A* t}||_F^2              (n steps of an RK method),
+    where x_n(I) is the solver's map applied to the identity. ``basis`` has shape (p, d, d).
+
+    Gradients (arrays of shape (p,)):
+      ``exact_grad``: d Loss/d theta_j = <E_j, sigma^2 t L(t A^T, e^{At} - e^{A*t})>_F (Frechet derivative).
+      ``backprop_grad``: the discrete adjoint: the exact derivative of Loss_h, by the reverse pass of
+        the module docstring with the field K = A X: Xbar_i = A^T Kbar_i, Abar += Kbar_i X_i^T.
+      ``adjoint_grad``: the continuous adjoint lambda' = -A^T lambda, d Loss/d theta_j =
+        int_0^t lambda^T E_j x ds, from lambda(t) = x_n - y (the solver's residual), integrated
+        backwards with the same method and step. ``states="exact"`` supplies x(s) = e^{A s} x0 at every
+        stage (no reconstruction error at all); ``states="reconstructed"`` integrates x backwards from
+        x_n too, as the memory-saving adjoint method does.
+    """
+
+    def __init__(self, basis, A_star, t=1.0, offset=None, sigma=1.0):
+        basis = _checks.finite_array("basis", basis)
+        if basis.ndim != 3 or basis.shape[1] != basis.shape[2] or basis.shape[0] < 1:
+            raise ValueError(f"basis must have shape (p, d, d) with p >= 1, got {basis.shape}")
+        self.p, self.d = basis.shape[0], basis.shape[1]
+        self.basis = basis
+        A_star = _checks.finite_array("A_star", A_star)
+        if A_star.shape != (self.d, self.d):
+            raise ValueError(f"A_star must be {self.d} x {self.d}, got shape {A_star.shape}")
+        self.A_star = A_star
+        offset = np.zeros((self.d, self.d)) if offset is None else _checks.finite_array("offset", offset)
+        if offset.shape != (self.d, self.d):
+            raise ValueError(f"offset must be {self.d} x {self.d}, got shape {offset.shape}")
+        self.offset = offset
+        self.t = _checks.positive_finite("t", t)
+        self.sigma = _checks.positive_finite("sigma", sigma)
+        self._target = expm(A_star * self.t)
+
+    def __repr__(self):
+        return f"LinearSystemFit(p={self.p}, d={self.d}, t={self.t}, sigma={self.sigma})"
+
+    def _theta(self, theta):
+        theta = _checks.finite_array("theta", theta)
+        if theta.shape != (self.p,):
+            raise ValueError(f"theta must have shape ({self.p},), got {theta.shape}")
+        return theta
+
+    def matrix(self, theta):
+        """A(theta) = offset + sum_j theta_j basis[j]."""
+        return self.offset + np.tensordot(self._theta(theta), self.basis, axes=1)
+
+    def target(self):
+        """The data's map e^{A* t}."""
+        return self._target
+
+    def _setup(self, theta, method, n_steps):
+        _checks.choice("method", method, BUTCHER_TABLEAUX)
+        n_steps = _checks.positive_int("n_steps", n_steps)
+        return self.matrix(theta), self.sigma * np.eye(self.d), n_steps, self.t / n_steps, BUTCHER_TABLEAUX[method]
+
+    def solver_map(self, theta, method, n_steps):
+        """The d x d matrix x_n(I): n_steps of ``method`` on dx/dt = A(theta) x (= R(hA)^n)."""
+        A, _, n_steps, h, (At, b) = self._setup(theta, method, n_steps)
+        return _system_forward(A, np.eye(self.d), h, n_steps, At, b, None)
+
+    def loss(self, theta, method=None, n_steps=None):
+        """Loss(theta) (exact flow, method=None) or Loss_h(theta) (``n_steps`` of ``method``)."""
+        if method is None:
+            M = expm(self.matrix(theta) * self.t)
+        else:
+            M = self.solver_map(theta, method, n_steps)
+        return 0.5 * self.sigma**2 * float(np.sum((M - self._target) ** 2))
+
+    def _project(self, G):
+        return np.tensordot(self.basis, G, axes=([1, 2], [0, 1]))
+
+    def exact_grad(self, theta):
+        """The gradient of the exact-flow Loss (closed form through the Frechet derivative of expm)."""
+        A = self.matrix(theta)
+        R = expm(A * self.t) - self._target
+        return self._project(self.sigma**2 * self.t * frechet_expm(self.t * A.T, R))
+
+    def backprop_grad(self, theta, method, n_steps):
+        """The discrete adjoint: the exact gradient of Loss_h, by the reverse pass through the stages."""
+        A, X0, n_steps, h, (At, b) = self._setup(theta, method, n_steps)
+        tape = []
+        x_n = _system_forward(A, X0, h, n_steps, At, b, tape)
+        x_bar = x_n - self._target @ X0
+        A_bar = np.zeros_like(A)
+        s = len(b)
+        while tape:
+            stages = tape.pop()
+            stage_bar = np.zeros_like(stages)
+            for i in range(s - 1, -1, -1):
+                slope_bar = h * b[i] * x_bar + h * np.tensordot(At[i + 1 :, i], stage_bar[i + 1 :], axes=1)
+                stage_bar[i] = A.T @ slope_bar
+                A_bar += slope_bar @ stages[i].T
+            x_bar = x_bar + stage_bar.sum(axis=0)
+        return self._project(A_bar)
+
+    def adjoint_grad(self, theta, method, n_steps, states="exact"):
+        """The continuous adjoint integrated backwards with ``method`` (see the class docstring).
+
+        In reversed time r = t - s the method integrates dlambda/dr = A^T lambda, dG/dr = lambda x^T
+        (summed over the batch) from lambda = x_n - y, G = 0, with x(s) exact or reconstructed
+        (dx/dr = -A x from x_n); the gradient is <E_j, G(r = t)>.
+        """
+        _checks.choice("states", states, ("exact", "reconstructed"))
+        A, X0, n_steps, h, (At, b) = self._setup(theta, method, n_steps)
+        x_n = _system_forward(A, X0, h, n_steps, At, b, None)
+        c = At.sum(axis=1)  # the stage times (fractions of a step)
+        d = self.d
+
+        states_at = {}  # stages of different steps share times: one exponential per distinct time
+
+        def exact_state(r):
+            key = round(r / h * 1e6)
+            if key not in states_at:
+                states_at[key] = expm(A * (self.t - r)) @ X0
+            return states_at[key]
+
+        def field(r, y):
+            lam, x = y[0], (y[2] if states == "reconstructed" else exact_state(r))
+            out = [A.T @ lam, lam @ x.T]
+            if states == "reconstructed":
+                out.append(-A @ x)
+            return np.stack(out)
+
+        y0 = [x_n - self._target @ X0, np.zeros((d, d))]
+        if states == "reconstructed":
+            y0.append(x_n)
+        y = np.stack(y0)
+        for k in range(n_steps):
+            r = k * h
+            slopes = []
+            for i in range(len(b)):
+                stage = y + h * sum(At[i, j] * slopes[j] for j in range(i)) if i else y
+                slopes.append(field(r + c[i] * h, stage))
+            y = y + h * sum(bi * kk for bi, kk in zip(b, slopes))
+        return self._project(y[1])
+
+
+def _system_forward(A, x, h, n_steps, At, b, tape):
+    """n_steps RK steps of x' = A x for a d x B batch of columns; appends the stage states to ``tape``."""
+    s = len(b)
+    for _ in range(n_steps):
+        stages = np.empty((s,) + x.shape)
+        slopes = np.empty_like(stages)
+        for i in range(s):
+            stages[i] = x + h * np.tensordot(At[i, :i], slopes[:i], axes=1) if i else x
+            slopes[i] = A @ stages[i]
+        x = x + h * np.tensordot(b, slopes, axes=1)
+        if tape is not None:
+            tape.append(stages)
+    return x
+
+
+def damped_oscillator(k_star=4.0, c_star=1.0, t=1.0, sigma=1.0):
+    """The two-parameter ``LinearSystemFit`` of a damped oscillator q'' = -k q - c q'.
+
+    State x = (q, q'), A(k, c) = [[0, 1], [-k, -c]] (theta = (k, c)), data from A* = A(k*, c*). The
+    solver's map R(hA)^n is not the exponential of any such companion matrix, so no (k, c) fits
+    the data exactly: the solver's optimum keeps a residual.
+    """
+    k_star = _checks.finite("k_star", k_star)
+    c_star = _checks.finite("c_star", c_star)
+    basis = np.array([[[0.0, 0.0], [-1.0, 0.0]], [[0.0, 0.0], [0.0, -1.0]]])
+    offset = np.array([[0.0, 1.0], [0.0, 0.0]])
+    return LinearSystemFit(basis, offset + k_star * basis[0] + c_star * basis[1], t, offset, sigma)
+
+
+def gradient_root(gradient, theta0, tol=1e-12, max_iter=50, eps=1e-6):
+    """A zero of ``gradient`` (a function theta -> array of the same shape) by Newton's method.
+
+    The Jacobian is taken by central differences of step ``eps``; iteration stops when the Newton
+    step is below ``tol`` (relative to max(1, |theta|)). Raises ValueError if it does not converge.
+    Applied to a backprop gradient it finds the solver's optimum; to an adjoint gradient, the point
+    where gradient descent with that gradient stops.
+    """
+    theta = _checks.finite_array("theta0", theta0).astype(float).copy()
+    if theta.ndim != 1:
+        raise ValueError(f"theta0 must be 1-D, got shape {theta.shape}")
+    if not callable(gradient):
+        raise TypeError("gradient must be callable: theta -> gradient array")
+    tol = _checks.positive_finite("tol", tol)
+    eps = _checks.positive_finite("eps", eps)
+    max_iter = _checks.positive_int("max_iter", max_iter)
+    p = theta.size
+    for _ in range(max_iter):
+        g = np.asarray(gradient(theta), dtype=float)
+        J = np.empty((p, p))
+        for j in range(p):
+            e = np.zeros(p)
+            e[j] = eps
+            J[:, j] = (np.asarray(gradient(theta + e)) - np.asarray(gradient(theta - e))) / (2 * eps)
+        step = np.linalg.solve(J, g)
+        theta = theta - step
+        if np.max(np.abs(step)) <= tol * max(1.0, float(np.max(np.abs(theta)))):
+            return theta
+    raise ValueError(f"gradient_root did not converge in {max_iter} Newton steps")

@@ -155,6 +155,8 @@ def test_flow_and_stacked_field(data):
         (lambda d: BasisField("general")(d[0], np.zeros(3)), ValueError, "theta"),
         (lambda d: sample_pairs(0), ValueError, "n"),
         (lambda d: sample_pairs(5, q_range=(1.0, -1.0)), ValueError, "q_range"),
+        (lambda d: sample_pairs(5, noise=-0.1), ValueError, "noise"),
+        (lambda d: fit_field(d[0], d[1], 0.12, "euler").field_at(1, d[0]), ValueError, "k"),
         (lambda d: flow(pendulum_field, d[0], 1.0, 10, n_out=4), ValueError, "multiple"),
         (lambda d: flow(pendulum_field, d[0], -1.0, 10), ValueError, "t_end"),
     ],
@@ -174,3 +176,38 @@ def test_separable_hamiltonian_generates_the_field():
     assert np.allclose(field, np.stack([dp, -dq], -1), atol=1e-7)
     with pytest.raises(ValueError, match="theta"):
         separable_hamiltonian(np.zeros(40))
+
+
+def test_fit_records_its_iterates_so_it_can_be_stopped_early(data):
+    x0, x1 = data
+    from simplest_node.hamiltonian import _rollout
+
+    fit = fit_field(x0, x1, 0.12, "midpoint", n_sub=2)
+    assert fit.thetas.shape == (fit.loss.size, fit.model.n_params)
+    assert np.array_equal(fit.thetas[-1], fit.theta)
+    assert np.all(np.diff(fit.loss) < 0)  # Levenberg-Marquardt accepts only steps that lower the loss
+    for k in range(fit.loss.size):
+        x2 = _rollout(fit.model, fit.thetas[k], x0, 0.06, 2, "midpoint")[0]
+        assert fit.loss[k] == pytest.approx(np.mean((x2 - x1) ** 2), rel=1e-12)
+        assert np.allclose(fit.field_at(k, STATES), fit.model(STATES, fit.thetas[k]))
+    # a run stopped after k iterations is the same run's k-th iterate
+    stopped = fit_field(x0, x1, 0.12, "midpoint", n_sub=2, n_iter=2)
+    assert np.allclose(stopped.theta, fit.thetas[2])
+
+
+def test_early_stopping_leaves_a_field_error_of_the_size_of_the_loss_term(data):
+    # one Levenberg-Marquardt step from the finite-difference start: the miss is field error, so the
+    # learned field's distance from the converged one is about sqrt(2 Loss) / T (chapter 7)
+    x0, x1 = data
+    fit = fit_field(x0, x1, 0.12, "midpoint", n_sub=4)
+    for k in (0, 1):
+        term = np.sqrt(2 * fit.loss[k]) / 0.12
+        distance = np.sqrt(np.mean(np.sum((fit.field_at(k, x0) - fit.field(x0)) ** 2, axis=-1)))
+        assert 0.7 < distance / term < 1.4
+
+
+def test_sample_pairs_noise_moves_only_x1():
+    x0, x1 = sample_pairs(400, T=0.12, seed=5)
+    y0, y1 = sample_pairs(400, T=0.12, seed=5, noise=0.01)
+    assert np.array_equal(x0, y0)
+    assert np.std(y1 - x1) == pytest.approx(0.01, rel=0.1)

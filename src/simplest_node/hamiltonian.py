@@ -12,7 +12,8 @@ Model: a field linear in its parameters, f_theta(x)_c = sum_k theta_k phi_k(x) [
   (40 parameters). The pendulum field and its IMDE terms f_1, f_2, f_3 for euler and midpoint
   lie in this span (chapter 7 checks it), so the model can represent the truncated IMDE exactly.
 * ``"separable"``: dq/dt = sum_j alpha_j p^j (j = 0..3), dp/dt = sum_b beta_b b(q) (9 parameters):
-  a separable Hamiltonian field T'(p), -V'(q), for the symplectic methods (explicit only then).
+  a separable Hamiltonian field (kappa'(p), -V'(q)) of H = kappa(p) + V(q), for the symplectic
+  methods (explicit only then).
 
 Training: minimize the mean squared error of S steps of ``method`` with step h = T/S against x1.
 The S-step map is linear in theta for euler with S = 1 (then the problem is linear least squares,
@@ -134,10 +135,17 @@ def stacked_field(fits):
     return field
 
 
-def sample_pairs(n, T=0.12, seed=0, q_range=(-np.pi / 2, np.pi / 2), p_range=(-4.5, 4.5)):
-    """``n`` data pairs (x0, x1): x0 uniform in q_range x p_range (seeded), x1 the exact flow at T."""
+def sample_pairs(n, T=0.12, seed=0, q_range=(-np.pi / 2, np.pi / 2), p_range=(-4.5, 4.5), noise=0.0):
+    """``n`` data pairs (x0, x1): x0 uniform in q_range x p_range (seeded), x1 the exact flow at T.
+
+    ``noise`` > 0 adds independent Gaussian noise of that standard deviation to every coordinate of
+    x1 (drawn after x0 from the same generator, so x0 does not depend on ``noise``).
+    """
     n = _checks.positive_int("n", n)
     T = _checks.positive_finite("T", T)
+    noise = _checks.finite("noise", noise)
+    if noise < 0:
+        raise ValueError(f"noise must be a standard deviation >= 0, got {noise!r}")
     for name, (lo, hi) in [("q_range", q_range), ("p_range", p_range)]:
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
             raise ValueError(f"{name} must be a finite interval (low, high) with low < high")
@@ -145,7 +153,10 @@ def sample_pairs(n, T=0.12, seed=0, q_range=(-np.pi / 2, np.pi / 2), p_range=(-4
     x0 = np.stack([rng.uniform(*q_range, n), rng.uniform(*p_range, n)], axis=-1)
     sol = solve_ivp(lambda t, y: pendulum_field(y.reshape(n, 2)).ravel(), (0.0, T), x0.ravel(),
                     method="DOP853", rtol=1e-12, atol=1e-12)
-    return x0, sol.y[:, -1].reshape(n, 2)
+    x1 = sol.y[:, -1].reshape(n, 2)
+    if noise > 0:
+        x1 = x1 + noise * rng.standard_normal(x1.shape)
+    return x0, x1
 
 
 def _trig(q):
@@ -279,10 +290,10 @@ def _rollout(model, theta, x0, h, n_sub, method):
 
 
 def separable_hamiltonian(theta):
-    """H_theta(q, p) = T(p) + V(q) of a separable model: dq/dt = T'(p), dp/dt = -V'(q).
+    """H_theta(q, p) = kappa(p) + V(q) of a separable model: dq/dt = kappa'(p), dp/dt = -V'(q).
 
     With dq/dt = sum_j alpha_j p^j and dp/dt = b0 + b1 sin q + b2 cos q + b3 sin 2q + b4 cos 2q:
-    T = sum_j alpha_j p^{j+1}/(j+1) and V = -(b0 q - b1 cos q + b2 sin q - b3 cos 2q/2 + b4 sin 2q/2).
+    kappa = sum_j alpha_j p^{j+1}/(j+1) and V = -(b0 q - b1 cos q + b2 sin q - b3 cos 2q/2 + b4 sin 2q/2).
     Its exact flow conserves H_theta. Returns a function of states (..., 2).
     """
     theta = _checks.finite_array("theta", theta)
@@ -304,7 +315,9 @@ def separable_hamiltonian(theta):
 @dataclass
 class FitResult:
     """A trained field: ``theta``, its ``model``, the training ``method``, step ``h`` and sub-steps
-    ``n_sub``; ``loss`` (mean squared error per coordinate) per iteration."""
+    ``n_sub``; ``loss`` per iteration, Loss = (1/2N) sum_i |x_S(x0_i) - x1_i|^2 (the mean squared
+    error per coordinate); ``thetas[k]`` the parameters after iteration k (``loss[k]`` is theirs,
+    ``thetas[-1]`` is ``theta``), so that ``field_at(k)`` is the fit stopped early after k iterations."""
 
     model: BasisField
     theta: np.ndarray
@@ -312,10 +325,24 @@ class FitResult:
     h: float
     n_sub: int
     loss: np.ndarray
+    thetas: np.ndarray = None
+
+    def __post_init__(self):
+        if self.thetas is None:
+            self.thetas = self.theta[None].copy()
+        if len(self.thetas) != len(self.loss):
+            raise ValueError(f"thetas ({len(self.thetas)}) and loss ({len(self.loss)}) must have one entry per iteration")
 
     def field(self, x):
         """The learned field f_theta at states x (..., 2)."""
         return self.model(x, self.theta)
+
+    def field_at(self, k, x):
+        """The field after iteration ``k`` of the training (0: the initial fit) at states x (..., 2)."""
+        k = _checks.positive_int("k", k, minimum=0)
+        if k >= len(self.thetas):
+            raise ValueError(f"k must be below the number of recorded iterates, {len(self.thetas)}; got {k}")
+        return self.model(x, self.thetas[k])
 
 
 def fit_field(x0, x1, T, method, n_sub=1, kind=None, n_iter=50, tol=1e-14):
@@ -342,14 +369,14 @@ def fit_field(x0, x1, T, method, n_sub=1, kind=None, n_iter=50, tol=1e-14):
     theta = model.least_squares(x0, (x1 - x0) / T)  # exact for euler with n_sub = 1 (convex)
     if method == "euler" and n_sub == 1:
         r = x0 + T * model(x0, theta) - x1
-        return FitResult(model, theta, method, h, n_sub, np.array([np.mean(r**2)]))
+        return FitResult(model, theta, method, h, n_sub, np.array([np.mean(r**2)]), theta[None].copy())
 
     def residual(th):
         x, J = _rollout(model, th, x0, h, n_sub, method)
         return (x - x1).reshape(-1), J.reshape(-1, model.n_params)
 
     r, J = residual(theta)
-    losses = [np.mean(r**2)]
+    losses, thetas = [np.mean(r**2)], [theta]
     lam = 1e-3
     for _ in range(n_iter):
         g = J.T @ J
@@ -368,7 +395,8 @@ def fit_field(x0, x1, T, method, n_sub=1, kind=None, n_iter=50, tol=1e-14):
         previous = losses[-1]
         r, J = r_new, J_new
         losses.append(np.mean(r**2))
+        thetas.append(theta)
         lam = max(lam / 10.0, 1e-12)
         if previous - losses[-1] <= tol * previous:
             break
-    return FitResult(model, theta, method, h, n_sub, np.array(losses))
+    return FitResult(model, theta, method, h, n_sub, np.array(losses), np.array(thetas))

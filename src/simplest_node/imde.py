@@ -14,7 +14,7 @@ and a model that drives the loss to zero learns ``f_h``, not ``f`` (Zhu et al., 
   real root nearest ``a* h`` of the quartic (companion-matrix eigenvalues, polished by Newton steps).
 * ``modified_field(f, x, h, method, order)``: the terms ``f_1 .. f_order`` for a SymPy field, found by
   expanding one step of the method applied to ``f + h f_1 + ... + h^k f_k`` in powers of ``h`` and
-  matching the exact flow's expansion ``x + sum_k h^k / k! (L^{k-1} f)(x)``, ``L g = g' f``, order by
+  matching the exact flow's expansion ``x + sum_k h^k / k! (D_f^{k-1} f)(x)``, ``D_f g = g' f``, order by
   order: the coefficient of ``h^{k+1}`` is ``f_k`` plus terms in ``f, f_1, .., f_{k-1}`` only.
 """
 
@@ -202,7 +202,7 @@ def one_step(g, X, h, method, degree):
 
 
 def exact_flow_series(f, x, h, degree):
-    """x + sum_{k=1}^{degree} h^k / k! (L^{k-1} f)(x), L g = g' f: the exact flow's Taylor polynomial."""
+    """x + sum_{k=1}^{degree} h^k / k! (D_f^{k-1} f)(x), D_f g = g' f (the Lie derivative along f): the exact flow's Taylor polynomial."""
     F, X, scalar = _as_state(f, x)
     term, out = F, X
     for k in range(1, degree + 1):

@@ -40,7 +40,7 @@ Public names (chapters and tests rely on them; keep them stable):
   ``MATRIX_OPTIMIZERS``, ``matrix_optimizer``
 * nonlinear:  ``NonlinearProblem``, ``DiagonalScaled``, ``GaussNewton2``, ``NonlinearHistory``,
   ``train_nonlinear``, ``valley_curve``, ``NONLINEAR_OPTIMIZERS``, ``nonlinear_optimizer``
-* plot_beyond: ``BEYOND_SLIDERS``, ``BEYOND_OPTIMIZERS``, ``beyond_figure``, ``draw_beyond``
+* plot_beyond: ``BEYOND_SLIDERS``, ``BEYOND_OPTIMIZERS``, ``beyond_history``, ``beyond_figure``, ``draw_beyond``
 * imde:       ``LINEAR_METHODS``, ``rk4_minimum``, ``linear_rate``, ``modified_field``, ``one_step``,
   ``exact_flow_series``, ``linear_imde_coefficients``, ``fit_linear_rate``
 * hamiltonian: ``GRAVITY``, ``MODEL_KINDS``, ``TRAIN_METHODS``, ``energy``, ``pendulum_field``,
@@ -180,7 +180,7 @@ from .nonlinear import (
     train_nonlinear,
     valley_curve,
 )
-from .plot_beyond import BEYOND_OPTIMIZERS, BEYOND_SLIDERS, beyond_figure, draw_beyond
+from .plot_beyond import BEYOND_OPTIMIZERS, BEYOND_SLIDERS, beyond_figure, beyond_history, draw_beyond
 from .imde import (
     LINEAR_METHODS,
     exact_flow_series,
@@ -355,6 +355,7 @@ __all__ = [
     "nonlinear_optimizer",
     "BEYOND_SLIDERS",
     "BEYOND_OPTIMIZERS",
+    "beyond_history",
     "beyond_figure",
     "draw_beyond",
     "LINEAR_METHODS",

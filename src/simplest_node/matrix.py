@@ -2,17 +2,17 @@
 
 Initial states x0 ~ N(0, sigma^2 I) in R^d; the data come from dx/dt = A* x and are compared with
 the model at one time ``t``. With M(A) = e^{A t} the model maps x0 to M(A) x0, so with the residual
-R(A) = e^{A t} - e^{A* t}
+rho(A) = e^{A t} - e^{A* t}
 
-    Loss(A) = 1/2 E|R(A) x0|^2 = sigma^2/2 tr(R^T R E[x0 x0^T]/sigma^2) = sigma^2/2 ||R(A)||_F^2.
+    Loss(A) = 1/2 E|rho(A) x0|^2 = sigma^2/2 tr(rho^T rho E[x0 x0^T]/sigma^2) = sigma^2/2 ||rho(A)||_F^2.
 
-The derivative of the matrix exponential is its Frechet derivative L(X, E) = d/de e^{X + e E}|_{e=0},
-so dLoss = sigma^2 <R, L(tA, t dA)>_F, and since the adjoint of L(X, .) in the Frobenius inner
-product is L(X^T, .),
+The derivative of the matrix exponential is its Frechet derivative Dexp_X[E] = d/de e^{X + e E}|_{e=0},
+so dLoss = sigma^2 <rho, Dexp_{tA}[t dA]>_F, and since the adjoint of Dexp_X in the Frobenius inner
+product is Dexp_{X^T},
 
-    grad Loss(A) = sigma^2 t L(t A^T, R(A)).
+    grad Loss(A) = sigma^2 t Dexp_{t A^T}[rho(A)].
 
-L(X, E) is the upper-right block of expm([[X, E], [0, X]]) (Najfeld and Havel 1995), which
+Dexp_X[E] is the upper-right block of expm([[X, E], [0, X]]) (Najfeld and Havel 1995), which
 ``expm_stack`` (a vectorized scaling-and-squaring exponential, checked against
 ``scipy.linalg.expm``) evaluates for a whole stack of matrices at once. The terminal covariance of the model is
 
@@ -27,8 +27,8 @@ package's ``GD`` and ``Adam`` work unchanged, elementwise, on matrix stacks):
 * ``CovariancePreconditioned(lr)``: A <- A - lr G Sigma_t^{-1} / t^2 (right preconditioning by the
   terminal covariance; for d = 1 exactly the variance-corrected rule). ``side="left"`` uses
   Sigma_t^{-1} G / t^2 and ``side="both"`` Sigma_t^{-1/2} G Sigma_t^{-1/2} / t^2.
-* ``GaussNewton(lr)``: A <- A + lr D with D the least-squares solution of L(tA, t D) = -R(A) (the
-  Gauss-Newton step for the residual R, whose Jacobian is the d^2 x d^2 matrix of L(tA, t .));
+* ``GaussNewton(lr)``: A <- A + lr D with D the least-squares solution of Dexp_{tA}[t D] = -rho(A) (the
+  Gauss-Newton step for the residual rho, whose Jacobian is the d^2 x d^2 matrix of Dexp_{tA}[t .]);
   for d = 1 it is the variance-corrected rule again.
 
 Both accept ``line_search=True``: Armijo backtracking from the step ``lr`` (halving until
@@ -116,9 +116,9 @@ def _expm(X):
 
 
 def frechet_expm(X, E):
-    """The Frechet derivative L(X, E) of the matrix exponential, for stacks (..., d, d).
+    """The Frechet derivative Dexp_X[E] of the matrix exponential, for stacks (..., d, d).
 
-    L(X, E) = int_0^1 e^{s X} E e^{(1 - s) X} ds is the upper-right d x d block of
+    Dexp_X[E] = int_0^1 e^{s X} E e^{(1 - s) X} ds is the upper-right d x d block of
     expm([[X, E], [0, X]]); X and E broadcast against each other.
     """
     X = _square_stack("X", X)
@@ -175,7 +175,7 @@ class MatrixProblem:
         return cache[key]
 
     def residual(self, A):
-        """R(A) = e^{A t} - e^{A* t}."""
+        """The residual rho(A) = e^{A t} - e^{A* t}."""
         return self.model_map(A) - self._target
 
     def loss(self, A):
@@ -185,7 +185,7 @@ class MatrixProblem:
             return 0.5 * self.sigma**2 * np.sum(R * R, axis=(-2, -1))
 
     def grad(self, A):
-        """sigma^2 t L(t A^T, R(A)), the exact gradient of the loss (Frechet derivative)."""
+        """sigma^2 t Dexp_{t A^T}[rho(A)], the exact gradient of the loss (Frechet derivative)."""
         A = self._check(A)
         R = self.residual(A)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -204,7 +204,7 @@ class MatrixProblem:
             return self.sigma**2 * M @ np.swapaxes(M, -1, -2)
 
     def jacobian(self, A):
-        """The d^2 x d^2 Jacobian of vec(sigma R(A)) (row-major vec): column j is sigma L(tA, t E_j)."""
+        """The d^2 x d^2 Jacobian of vec(sigma rho(A)) (row-major vec): column j is sigma Dexp_{tA}[t E_j]."""
         A = self._check(A)
         d = self.d
         basis = np.eye(d * d).reshape(d * d, d, d)
@@ -304,11 +304,11 @@ def _solve_stack(J, b):
 
 
 class GaussNewton:
-    """Gauss-Newton for the residual R(A) = e^{A t} - e^{A* t}: A <- A + lr D.
+    """Gauss-Newton for the residual rho(A) = e^{A t} - e^{A* t}: A <- A + lr D.
 
-    D minimizes |vec R(A) + J vec D|^2 with J the Jacobian of vec R (the d^2 x d^2 matrix of
-    L(tA, t .)); J is square, so where it is invertible D = -J^{-1} vec R, Newton's method for the
-    root R(A) = 0 (an LU solve). If some J is exactly singular (eigenvalues of tA differing by a
+    D minimizes |vec rho(A) + J vec D|^2 with J the Jacobian of vec rho (the d^2 x d^2 matrix of
+    Dexp_{tA}[t .]); J is square, so where it is invertible D = -J^{-1} vec rho, Newton's method for the
+    root rho(A) = 0 (an LU solve). If some J is exactly singular (eigenvalues of tA differing by a
     nonzero multiple of 2 pi i), those steps are least-squares solutions (``lstsq``). For d = 1 this is chapter 5's rule.
     """
 

@@ -7,15 +7,15 @@ seeded sample of ``n_samples`` states),
 
     Loss(theta) = 1/2 E[(phi_theta(x0) - phi_theta*(x0))^2].
 
-Gradients come from the forward sensitivity equations s = d x / d theta,
+Gradients come from the forward sensitivity equations xi = d x / d theta,
 
-    ds_a/dt = f_x s_a + tanh(b x),   ds_b/dt = f_x s_b + a x sech^2(b x),   f_x = a b sech^2(b x),
+    dxi_a/dt = f_x xi_a + tanh(b x),   dxi_b/dt = f_x xi_b + a x sech^2(b x),   f_x = a b sech^2(b x),
 
 integrated by the same RK4 steps alongside x. For an explicit Runge-Kutta method this is exactly
 the derivative of the discrete map (differentiating the stages gives the stages of the augmented
-system), so ``grad`` is the exact gradient of the computed loss: grad = E[(phi - y) s].
+system), so ``grad`` is the exact gradient of the computed loss: grad = E[(phi - y) xi].
 
-The Gauss-Newton matrix is H = E[s s^T] (2 x 2). Its diagonal E[s_a^2], E[s_b^2] is the
+The Gauss-Newton matrix is F = E[xi xi^T] (2 x 2; the code calls it H). Its diagonal E[xi_a^2], E[xi_b^2] is the
 per-parameter analogue of chapter 5's t^2 sigma_k^2(t): for dx/dt = a x, d x(t)/da = t x(t), so
 E[(dx/da)^2] = t^2 E[x(t)^2]. Optimizers on theta (shape (..., 2)):
 
@@ -152,7 +152,7 @@ class NonlinearProblem:
             return np.stack([np.sum(r * sa, axis=-1), np.sum(r * sb, axis=-1)], axis=-1)
 
     def gauss_newton_matrix(self, theta):
-        """H = E[s s^T] with s = d phi / d theta: shape (..., 2, 2)."""
+        """F = E[xi xi^T] with xi = d phi / d theta: shape (..., 2, 2)."""
         _, sa, sb = self.endpoint(theta)
         s = np.stack([sa, sb], axis=-1)
         with np.errstate(over="ignore", invalid="ignore"):

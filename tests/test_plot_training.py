@@ -49,7 +49,7 @@ def test_widget_over_200_random_settings():
         else:
             assert np.all(np.isfinite(loss)) and np.all(np.isfinite(h.a))
         if outcome == "converged":
-            assert f"at step {sweep.iterations[0]}" in text
+            assert f"from step {sweep.iterations[0]} on" in text
         if outcome == "plateau":
             assert "plateau" in text
         canvas.draw()  # drawing must not warn either (RuntimeWarnings are errors)
@@ -61,7 +61,7 @@ def test_default_figure_numbers():
     fig = training_figure()
     ax_loss, ax_path = fig.axes
     assert ax_loss.get_yscale() == ax_path.get_yscale() == "log"
-    assert "GD: loss < 1e-08 at step 83" in ax_loss.texts[0].get_text()  # a0 = -2, lr 0.05
+    assert "GD: loss < 1e-08 from step 83 on" in ax_loss.texts[0].get_text()  # a0 = -2, lr 0.05
     assert ax_loss.get_xlabel() and ax_path.get_xlabel() and ax_path.get_legend() is not None
 
 
@@ -133,4 +133,26 @@ def test_draw_iterations_marks_every_outcome():
     FigureCanvasAgg(fig).draw()
     with pytest.raises(ValueError, match="sweeps"):
         draw_iterations(ax, {})
+    plt.close(fig)
+
+
+def test_draw_iterations_shows_first_hits_before_the_settling_time():
+    """Adam(0.05) from a0 = 1.05 lands on a* at step 1 and climbs back: an open circle at 1."""
+    from simplest_node import Adam, LinearProblem
+    from simplest_node.plot_training import draw_iterations
+    from simplest_node.sweeps import iterations_to_tolerance
+
+    a0 = np.array([-3.0, 1.05, 3.0])
+    sweep = iterations_to_tolerance(LinearProblem(), Adam(0.05), a0, 1000)
+    hit = sweep.history.first_below(sweep.tol)
+    assert hit[1] == 1 and sweep.iterations[1] > 100  # the first hit is not convergence
+    fig, ax = plt.subplots()
+    draw_iterations(ax, {"Adam": sweep}, first_hits=["Adam"])
+    circles = [line for line in ax.lines if line.get_label() == "Adam: first hit, then back above"]
+    assert len(circles) == 1
+    early = hit < sweep.iterations
+    assert np.array_equal(circles[0].get_xdata(), a0[early])
+    assert np.array_equal(circles[0].get_ydata(), np.maximum(hit[early], 0.8))
+    with pytest.raises(ValueError, match="first_hits"):
+        draw_iterations(ax, {"Adam": sweep}, first_hits=["GD"])
     plt.close(fig)

@@ -327,3 +327,45 @@ def test_gd_overshoot_onset_bad_input(kwargs, error, words):
         gd_overshoot_onset(EXACT, **kwargs)
     with pytest.raises(ValueError, match="exact flow"):
         gd_overshoot_onset(RK4, 0.1)
+
+
+# --- gd_bound: GD on the exact flow never overflows ----------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(
+    a_star=st.floats(-1.0, 1.0),
+    t=st.floats(0.25, 2.0),
+    sigma=st.floats(0.3, 2.0),
+    rate=st.floats(1e-3, 10.0),  # lr in units of GD's limit at a*: far beyond it too
+    a0=st.lists(st.floats(-6.0, 4.0), min_size=1, max_size=8),
+)
+def test_gd_never_leaves_its_bound(a_star, t, sigma, rate, a0):
+    """a_k <= M and Loss(a_k) <= max(Loss(M), sigma^2 e^{2 a* t}/2) for every k, from anywhere."""
+    from simplest_node.sweeps import gd_bound
+
+    problem = LinearProblem(a_star, t, sigma)
+    lr = rate * gd_stability_limit(problem)
+    a0 = np.asarray(a0)
+    top, bound = gd_bound(problem, lr, a0)
+    h = train(problem, GD(lr), a0, 300)
+    assert not h.diverged.any()
+    assert np.all(h.a <= top * (1 + 1e-12) + 1e-12)
+    assert np.all(h.loss <= bound * (1 + 1e-9))
+
+
+def test_gd_bound_needs_the_plateau_term():
+    """From a0 = -3 with lr 0.01 the top is M = 1 + 0.01 e^2/4 and Loss(M) = 1.3e-3, yet the loss
+    starts at Loss(-3) = 3.56: the plateau value e^2/2 = 3.69 is what bounds it."""
+    from simplest_node.sweeps import gd_bound
+
+    top, bound = gd_bound(EXACT, 0.01, -3.0)
+    assert top == pytest.approx(1.0 + 0.01 * np.e**2 / 4)
+    assert EXACT.loss(top) == pytest.approx(1.29e-3, rel=0.01)
+    assert EXACT.loss(-3.0) == pytest.approx(3.56, rel=1e-3) and EXACT.loss(-3.0) > EXACT.loss(top)
+    assert bound == pytest.approx(np.e**2 / 2)
+    # From high above a*, Loss(a0) is the bound and the first step goes down.
+    top, bound = gd_bound(EXACT, 0.05, 3.0)
+    assert top == 3.0 and bound == pytest.approx(EXACT.loss(3.0))
+    with pytest.raises(ValueError, match="exact flow"):
+        gd_bound(RK4, 0.05, 0.0)
+    with pytest.raises(ValueError, match="lr"):
+        gd_bound(EXACT, -1.0, 0.0)

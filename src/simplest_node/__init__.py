@@ -32,7 +32,7 @@ Public names (chapters and tests rely on them; keep them stable):
   ``gradients_figure``, ``draw_gradients``
 * sweeps:     ``OUTCOMES``, ``Sweep``, ``iterations_to_tolerance``, ``GDPerEntry``, ``SGDPerEntry``,
   ``optimum``, ``gd_stability_limit``, ``StabilitySweep``, ``lr_stability_sweep``,
-  ``stability_boundary``, ``gd_overshoot_onset``
+  ``stability_boundary``, ``gd_overshoot_onset``, ``gd_bound``
 * plot_training: ``TRAINING_SLIDERS``, ``TRAINING_OPTIMIZERS``, ``make_optimizer``,
   ``training_figure``, ``draw_training``, ``draw_iterations``
 * matrix:     ``MatrixProblem``, ``expm_stack``, ``frechet_expm``, ``CovariancePreconditioned``,
@@ -142,6 +142,7 @@ from .sweeps import (
     SGDPerEntry,
     StabilitySweep,
     Sweep,
+    gd_bound,
     gd_overshoot_onset,
     gd_stability_limit,
     iterations_to_tolerance,
@@ -328,6 +329,7 @@ __all__ = [
     "lr_stability_sweep",
     "stability_boundary",
     "gd_overshoot_onset",
+    "gd_bound",
     "TRAINING_SLIDERS",
     "TRAINING_OPTIMIZERS",
     "make_optimizer",

@@ -7,9 +7,9 @@
 * right: the path of the iterates a_0, a_1, ... on the loss landscape Loss(a) (log scale), start
   (square) and end (star) marked, the plateau edge a* + ln(0.1)/t and the optimum drawn as vertical lines.
 
-A box on the figure states the outcome (``sweeps.iterations_to_tolerance``): the step at which the
-loss fell below the tolerance, or that the run overflowed (with the step), ended on the plateau, or
-did not converge. ``draw_training(fig, ...)`` redraws in place; with ``k_max`` it shows the run up to
+A box on the figure states the outcome (``sweeps.iterations_to_tolerance``): the settling time (the
+step from which the loss stays below the tolerance to the end of the run), or that the run overflowed
+(with the step), ended on the plateau, or did not settle. ``draw_training(fig, ...)`` redraws in place; with ``k_max`` it shows the run up to
 iteration k_max only (the scrubber's frames). It returns the ``Sweep`` of the run.
 """
 
@@ -88,7 +88,7 @@ def _log_axis(ax, losses):
 def _outcome_text(sweep, name):
     outcome = sweep.outcome[0]
     if outcome == "converged":
-        return f"{name}: loss < {sweep.tol:g} at step {sweep.iterations[0]}"
+        return f"{name}: loss < {sweep.tol:g} from step {sweep.iterations[0]} on"
     if outcome == "diverged":
         return f"{name}: diverged (overflow) at step {sweep.history.diverged_at[0]}"
     if outcome == "plateau":
@@ -165,23 +165,39 @@ def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_st
     return sweep
 
 
-def draw_iterations(ax, sweeps, n_iter=None):
-    """Iterations to the tolerance against a0, one line per ``Sweep`` in the dict ``sweeps``.
+def draw_iterations(ax, sweeps, n_iter=None, first_hits=()):
+    """Settling times against a0, one line per ``Sweep`` in the dict ``sweeps``.
 
-    Runs that never reached the tolerance are drawn above the top of the converged points, at the
-    iteration budget ``n_iter`` (default: the longest history), with a marker per outcome: v for
-    "plateau", x for "diverged", + for "not converged". The y axis is logarithmic.
+    The settling time is ``Sweep.iterations``: the first iteration from which the loss stays below
+    the tolerance to the end of the run. Runs that did not settle are drawn above the top of the
+    converged points, at the iteration budget ``n_iter`` (default: the longest history), with a
+    marker per outcome: v for "plateau", x for "diverged", + for "not converged". For the sweeps
+    named in ``first_hits``, the first hits (``History.first_below``) that come before the
+    settling time are drawn as open circles joined to it by a thin line: the loss dipped below the
+    tolerance there and climbed back. The y axis is logarithmic.
     """
     if not sweeps:
         raise ValueError("sweeps must hold at least one Sweep")
     budget = max(s.history.a.shape[0] - 1 for s in sweeps.values()) if n_iter is None else n_iter
     budget = _checks.positive_int("n_iter", budget)
+    unknown = sorted(set(first_hits) - set(sweeps))
+    if unknown:
+        raise ValueError(f"first_hits names sweeps that are not in sweeps: {unknown}")
     markers = {"plateau": "v", "diverged": "x", "not converged": "+"}
     for j, (label, sweep) in enumerate(sweeps.items()):
         color = f"C{j}"
         ok = sweep.outcome == "converged"
         ax.plot(sweep.a0[ok], np.maximum(sweep.iterations[ok], 0.8), "o-", color=color, ms=3.5, lw=1.2,
                 label=label)
+        if label in first_hits:
+            hit = sweep.history.first_below(sweep.tol)
+            settle = np.where(ok, sweep.iterations, budget * 1.5 ** (j + 1))
+            early = (hit >= 0) & (hit < settle)
+            if early.any():
+                x, low, high = sweep.a0[early], np.maximum(hit[early], 0.8), settle[early]
+                ax.vlines(x, low, high, color=color, lw=0.6, alpha=0.6)
+                ax.plot(x, low, "o", mfc="none", color=color, ms=4.5, mew=1.0, ls="none",
+                        label=f"{label}: first hit, then back above")
         for outcome, marker in markers.items():
             hit = sweep.outcome == outcome
             if hit.any():
@@ -190,4 +206,4 @@ def draw_iterations(ax, sweeps, n_iter=None):
     ax.axhline(budget, color="0.6", ls=":", lw=1.0)
     ax.set_yscale("log")
     ax.set_xlabel("initialization a0 (1/time)")
-    ax.set_ylabel(f"iterations to loss < {next(iter(sweeps.values())).tol:g}")
+    ax.set_ylabel(f"settling time: loss < {next(iter(sweeps.values())).tol:g} from then on")

@@ -24,6 +24,10 @@ learning rates, or independent SGD streams), so a grid costs one array operation
   factor per step. ``stability_boundary`` refines the measured boundary by repeated sweeps.
 * ``gd_overshoot_onset(problem, lr, ratio)``: the smallest a0 above the minimum from which one GD
   step lands on the plateau, a0 - lr Loss'(a0) <= a* + ln(ratio)/t (the divergence region's edge).
+* ``gd_bound(problem, lr, a0)``: the bound of GD on the exact-flow loss, which never overflows:
+  every iterate stays below M = max(a0, a* + lr sigma^2 t e^{2 a* t} / 4) and every loss below
+  max(Loss(M), sigma^2 e^{2 a* t} / 2) (below a* the step is at most lr sigma^2 t e^{2 a* t} / 4,
+  above a* it points down; below a* the loss is less than its plateau value sigma_*^2 / 2).
 * ``GDPerEntry(lrs)`` and ``SGDPerEntry(lr, batch_size, seed)``: gradient descent with one learning
   rate per entry, and minibatch SGD with an independent stream of minibatches for every entry (so
   that many seeds train in one call; ``SGD`` shares one minibatch between entries).
@@ -50,6 +54,7 @@ __all__ = [
     "lr_stability_sweep",
     "stability_boundary",
     "gd_overshoot_onset",
+    "gd_bound",
 ]
 
 OUTCOMES = ("converged", "plateau", "not converged", "diverged")
@@ -277,3 +282,25 @@ def gd_overshoot_onset(problem, lr, ratio=0.1, a_max=None):
     if not np.isfinite(values[j]):
         return float(grid[j])
     return float(brentq(gap, grid[j - 1], grid[j], xtol=1e-13))
+
+
+def gd_bound(problem, lr, a0):
+    """(M, loss bound): GD on the exact-flow loss from ``a0`` with rate ``lr`` never leaves them.
+
+    Every iterate satisfies a_k <= M = max(a0, a* + lr sigma^2 t e^{2 a* t} / 4) and every loss
+    Loss(a_k) <= max(Loss(M), sigma^2 e^{2 a* t} / 2). Both terms are needed: from below a* the
+    loss can exceed Loss(M) (it is at most the plateau value sigma^2 e^{2 a* t} / 2 there), and
+    from high above a* Loss(M) = Loss(a0) is the larger. ``a0`` may be an array (one bound each).
+    """
+    if problem.method is not None:
+        raise ValueError("gd_bound is for the exact flow: pass a LinearProblem with method=None")
+    lr = _checks.positive_finite("lr", lr)
+    a0 = _checks.finite_array("a0", a0)
+    a_star, t = problem.a_star, problem.t
+    plateau = problem.sigma**2 * np.exp(2.0 * a_star * t) / 2.0
+    top = np.maximum(a0, a_star + lr * plateau * t / 2.0)
+    with np.errstate(over="ignore"):
+        bound = np.maximum(problem.loss(top), plateau)
+    if top.ndim == 0:
+        return float(top), float(bound)
+    return top, bound

@@ -66,7 +66,11 @@ def test_figures_widget_and_scrubber(chapter):
     assert images, "a chapter has figures"
     widgets = [c for c in code if "interact" in c.source and "ipywidgets" in c.source]
     assert widgets, "a chapter has an ipywidgets figure"
-    assert all("remove-output" in c.metadata.get("tags", []) for c in widgets)
+    # The static site shows no widget cell (it would be empty there): a note says how to get it live.
+    assert all("remove-cell" in c.metadata.get("tags", []) for c in widgets)
+    for c in widgets:
+        note = nb.cells[nb.cells.index(c) - 1]
+        assert note.cell_type == "markdown" and "live notebook" in note.source, "a note before the widget cell"
     # The book build does not run widget cells: their output is removed from the page anyway, and
     # executing ipywidgets under nbclient can stall a cell until its timeout (jupyter/nbclient#312).
     # nbval still runs them.

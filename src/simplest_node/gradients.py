@@ -101,20 +101,26 @@ def closed_form_gradient(problem, a):
     return problem.grad_exact_flow(_checks.finite_array("a", a))
 
 
-def _forward(a, x0, h, n_steps, A, b, tape):
-    """n_steps RK steps of x' = a x; appends each step's stage states to ``tape`` if it is a list."""
-    x = np.broadcast_to(x0, np.broadcast_shapes(a.shape, x0.shape)).copy()
+def _rk_steps(field, x, h, n_steps, A, b, tape):
+    """n_steps steps of the explicit tableau (A, b) on x' = field(x); appends each step's stage
+    states to ``tape`` if it is a list (the reverse passes read them)."""
     s = len(b)
     for _ in range(n_steps):
         stages = np.empty((s,) + x.shape)
         slopes = np.empty_like(stages)
         for i in range(s):
             stages[i] = x + h * np.tensordot(A[i, :i], slopes[:i], axes=1) if i else x
-            slopes[i] = a * stages[i]
+            slopes[i] = field(stages[i])
         x = x + h * np.tensordot(b, slopes, axes=1)
         if tape is not None:
             tape.append(stages)
     return x
+
+
+def _forward(a, x0, h, n_steps, A, b, tape):
+    """n_steps RK steps of x' = a x, vectorized over the entries of ``a`` and ``x0``."""
+    x = np.broadcast_to(x0, np.broadcast_shapes(a.shape, x0.shape)).copy()
+    return _rk_steps(lambda y: a * y, x, h, n_steps, A, b, tape)
 
 
 def _reverse(a, x_bar, h, A, b, tape):
@@ -530,18 +536,8 @@ class LinearSystemFit:
 
 
 def _system_forward(A, x, h, n_steps, At, b, tape):
-    """n_steps RK steps of x' = A x for a d x B batch of columns; appends the stage states to ``tape``."""
-    s = len(b)
-    for _ in range(n_steps):
-        stages = np.empty((s,) + x.shape)
-        slopes = np.empty_like(stages)
-        for i in range(s):
-            stages[i] = x + h * np.tensordot(At[i, :i], slopes[:i], axes=1) if i else x
-            slopes[i] = A @ stages[i]
-        x = x + h * np.tensordot(b, slopes, axes=1)
-        if tape is not None:
-            tape.append(stages)
-    return x
+    """n_steps RK steps (tableau At, b) of x' = A x for a d x B batch of columns."""
+    return _rk_steps(lambda y: A @ y, x, h, n_steps, At, b, tape)
 
 
 def damped_oscillator(k_star=4.0, c_star=1.0, t=1.0, sigma=1.0):

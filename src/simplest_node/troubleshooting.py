@@ -208,6 +208,17 @@ def rk4_scalar_fit(a_star, h):
     return z_min / h, False
 
 
+def _rate_and_step(rate, h):
+    """``rate`` as a complex array and ``h`` as a float array, both finite, h > 0."""
+    rate = np.asarray(rate, dtype=complex)
+    h = np.asarray(h, dtype=float)
+    if not (np.all(np.isfinite(rate)) and np.all(np.isfinite(h))):
+        raise ValueError("rate and h must be finite")
+    if np.any(h <= 0):
+        raise ValueError("h must be > 0")
+    return rate, h
+
+
 def oscillator_fit(rate, h, method="rk4"):
     """The complex rate a linear model learns when one step of ``method`` of size h must reproduce e^{rate h}.
 
@@ -217,12 +228,7 @@ def oscillator_fit(rate, h, method="rk4"):
     w = z / h for the root z nearest rate h (array like ``rate``; vectorized over ``rate`` and ``h``).
     """
     _checks.choice("method", method, STABILITY_POLYNOMIALS)
-    rate = np.asarray(rate, dtype=complex)
-    h = np.asarray(h, dtype=float)
-    if not (np.all(np.isfinite(rate)) and np.all(np.isfinite(h))):
-        raise ValueError("rate and h must be finite")
-    if np.any(h <= 0):
-        raise ValueError("h must be > 0")
+    rate, h = _rate_and_step(rate, h)
     rate, h = np.broadcast_arrays(rate, h)
     coeffs = np.array(STABILITY_POLYNOMIALS[method], dtype=complex)
     out = np.empty(rate.shape, dtype=complex)
@@ -241,12 +247,7 @@ def implicit_midpoint_fit(rate, h):
     R(z) = (1 + z/2) / (1 - z/2), so z = 2 (w - 1) / (w + 1), w = e^{rate h}. |R(z)| < 1 exactly when
     Re z < 0: a decaying truth (|w| < 1) is always learned as a decaying field, whatever h.
     """
-    rate = np.asarray(rate, dtype=complex)
-    h = np.asarray(h, dtype=float)
-    if not (np.all(np.isfinite(rate)) and np.all(np.isfinite(h))):
-        raise ValueError("rate and h must be finite")
-    if np.any(h <= 0):
-        raise ValueError("h must be > 0")
+    rate, h = _rate_and_step(rate, h)
     w = np.exp(rate * h)
     out = 2.0 * (w - 1.0) / (w + 1.0) / h
     return out if out.ndim else out[()]

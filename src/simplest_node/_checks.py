@@ -8,7 +8,7 @@ import numpy as np
 
 def positive_finite(name, value):
     """Return ``value`` as a float after checking it is a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
     if not np.isfinite(value) or value <= 0:
@@ -18,7 +18,7 @@ def positive_finite(name, value):
 
 def finite(name, value):
     """Return ``value`` as a float after checking it is a finite real number."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
     if not np.isfinite(value):
@@ -34,28 +34,62 @@ def unit_interval(name, value):
     return value
 
 
-def positive_int(name, value, minimum=1):
-    """Return ``value`` as an int after checking it is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+def positive_int(name, value, minimum=1, maximum=None):
+    """Return ``value`` as an int after checking it is an integer in [``minimum``, ``maximum``]."""
+    accepted = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer {accepted}, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an integer {accepted}, got {value!r}")
     return int(value)
+
+
+def seed(name, value):
+    """Return ``value`` as an int after checking it is a seed numpy accepts: an integer >= 0."""
+    return positive_int(name, value, minimum=0)
+
+
+# The most elementary updates (solver steps x batch entries x iterations, or frames, or series
+# terms) one call may ask for. Checked before any work starts, so a typo such as n_iter=10**12
+# fails at once instead of running for hours or asking for terabytes.
+MAX_WORK = 10**9
+
+
+def bounded_work(what, **factors):
+    """Check that the product of ``factors`` (name=count) is at most ``MAX_WORK``; return it."""
+    total = 1
+    for count in factors.values():
+        total *= int(count)
+    if total > MAX_WORK:
+        asked = " x ".join(f"{key}={int(count):,}" for key, count in factors.items())
+        raise ValueError(
+            f"{what} asks for {asked} = {total:.3g} elementary updates; the limit is {MAX_WORK:.0e} "
+            "(simplest_node._checks.MAX_WORK)"
+        )
+    return total
 
 
 def choice(name, value, accepted):
     """Check that ``value`` is one of ``accepted`` (a collection of strings)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {', '.join(sorted(accepted))}; got {type(value).__name__} {value!r:.40}")
     if value not in accepted:
         raise ValueError(f"unknown {name} {value!r}; accepted: {', '.join(sorted(accepted))}")
     return value
 
 
 def finite_array(name, value, allow_empty=False):
-    """Return ``value`` as a float array after checking every entry is finite."""
+    """Return ``value`` as a float array after checking it holds real numbers only (no bools,
+    complex numbers, strings, None or ragged nesting) and that every entry is finite."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(value).__name__}")
     try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of real numbers") from err
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:  # ragged nesting
+        raise TypeError(f"{name} must be an array of real numbers (a regular nesting), got {value!r:.80}") from err
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be an array of real numbers, got an array of dtype {arr.dtype}")
+    arr = arr.astype(float, copy=False)
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty")
     if not np.all(np.isfinite(arr)):

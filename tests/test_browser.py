@@ -3,7 +3,9 @@
 For each page: no console message at level SEVERE (except those listed in ALLOWED_CONSOLE, each
 with its reason); MathJax has typeset every equation (no raw ``$$`` or ``\\begin{`` in the visible
 text, rendered math present where the page has math); every image loaded; on pages with an
-animation scrubber, the next-frame button changes the frame. A screenshot of every page goes to
+animation scrubber, the next-frame button changes the frame; nothing overflows the article column
+(display equations, proofs, exercises and scrubbers at 1280 px; scrubbers and text at 390 px, where
+a wide equation or table may scroll inside its own box but not push the page). A screenshot of every page goes to
 ``_build/screenshots/``.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them). Without them the
@@ -99,6 +101,37 @@ def _severe_messages(driver):
     return [m for m in messages if not any(allowed in m for allowed, _ in ALLOWED_CONSOLE)]
 
 
+# Elements that must fit the article column, by window width. At 1280 px nothing may scroll or be
+# cut off; on a phone (390 px) display equations and tables may scroll in their own box.
+OVERFLOW_CHECKS = {
+    1280: "mjx-container[display='true'], div.math, .proof, .exercise, .solution, div.animation",
+    390: "div.animation, p, li, dt, dd, h1, h2, h3, .admonition, .proof, .exercise, .cell_output",
+}
+OVERFLOWING = """
+const [selector, scrollBoxes] = arguments;
+const article = document.querySelector('article.bd-article') || document.querySelector('article');
+const right = article.getBoundingClientRect().right;
+const inScrollBox = e => scrollBoxes && e.parentElement &&
+  e.parentElement.closest('mjx-container[display="true"], table, .highlight, pre, .cell_output');
+const out = [];
+for (const e of article.querySelectorAll(selector)) {
+  if (!e.getClientRects().length || inScrollBox(e)) continue;
+  const box = e.getBoundingClientRect();
+  const inline = getComputedStyle(e).display.startsWith('inline');
+  const scrolls = !inline && e.scrollWidth > e.clientWidth + 1
+    && !(scrollBoxes && e.matches('.cell_output'));
+  if (scrolls || box.right > right + 1) {
+    out.push(`${e.tagName.toLowerCase()}.${[...e.classList].join('.')} near #${(e.closest('[id]') || {}).id}:`
+             + ` ${e.scrollWidth} px of content in ${e.clientWidth} px, right edge ${Math.round(box.right - right)} px`
+             + ` past the column: ${(e.textContent || '').trim().slice(0, 40)}`);
+  }
+}
+if (document.documentElement.scrollWidth > window.innerWidth + 1)
+  out.push(`the page is ${document.documentElement.scrollWidth} px wide in a ${window.innerWidth} px window`);
+return out;
+"""
+
+
 @pytest.mark.parametrize("doc", toc_files())
 def test_page_in_browser(browser, server, doc):
     browser.get_log("browser")  # drop messages left from the previous page
@@ -139,6 +172,9 @@ def test_page_in_browser(browser, server, doc):
     )
     assert searches == 1, f"{doc}: {searches} visible search boxes"
 
+    overflowing = browser.execute_script(OVERFLOWING, OVERFLOW_CHECKS[1280], False)
+    assert not overflowing, f"{doc} at 1280 px: {overflowing[:5]}"
+
     browser.execute_script("window.scrollTo(0, 0);")
     browser.save_screenshot(str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"))
     severe = _severe_messages(browser)  # reading the log empties it
@@ -170,5 +206,19 @@ def test_the_menu_button_works(browser, server, width):
             link.click()
             WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith("02_loss_landscape.html"))
         browser.save_screenshot(str(SCREENSHOTS / f"menu_{width}px.png"))
+    finally:
+        browser.set_window_size(1280, 1600)
+
+
+@pytest.mark.parametrize("doc", toc_files())
+def test_page_fits_a_phone(browser, server, doc):
+    """At 390 px (a phone) the scrubber's panels and buttons and the text stay inside the column."""
+    browser.set_window_size(390, 900)
+    try:
+        browser.get(f"{server}/{doc}.html")
+        browser.execute_async_script(WAIT_FOR_MATHJAX)
+        overflowing = browser.execute_script(OVERFLOWING, OVERFLOW_CHECKS[390], True)
+        assert not overflowing, f"{doc} at 390 px: {overflowing[:5]}"
+        browser.get_log("browser")
     finally:
         browser.set_window_size(1280, 1600)

@@ -87,3 +87,19 @@ def test_exercises_summary_citations(chapter):
     assert len(exercises) >= 3 and len(solutions) == len(exercises)
     assert re.search(r"^#+ Summary", text, re.M)
     assert "{cite}`" in text
+
+
+MAX_CODE_WIDTH = 80  # characters: a wider line runs off the page's code column
+
+
+def test_code_fits_the_column(chapter):
+    """Every code line the page shows (collapsed cells too) is at most MAX_CODE_WIDTH wide."""
+    _, nb = chapter
+    wide = [
+        line
+        for c in nb.cells
+        if c.cell_type == "code" and not {"remove-cell", "remove-input"} & set(c.metadata.get("tags", []))
+        for line in c.source.splitlines()
+        if len(line) > MAX_CODE_WIDTH
+    ]
+    assert not wide, f"{len(wide)} code lines wider than {MAX_CODE_WIDTH} characters: {wide[:3]}"

@@ -228,3 +228,16 @@ CASES = {
     "draw_time_rescaling": Case(lambda: (sn.draw_time_rescaling, dict(ax=_axes(), c=2.0, lr=0.1, a0=-1.0, n_iter=5)),
                                 kinds={"ax": OBJ}, examples=12),
 }
+CASES.update({
+    "BasisField.features": Case(lambda: (sn.BasisField("general").features, dict(x=np.array([[0.1, 0.2]])))),
+    "BasisField.tangent": Case(lambda: (sn.BasisField("separable").tangent, dict(x=np.array([[0.1, 0.2]]),
+                                                                                  theta=np.ones(9)))),
+    "BasisField.least_squares": Case(lambda: (sn.BasisField("separable").least_squares,
+                                              dict(x=_PAIRS[0], v=(_PAIRS[1] - _PAIRS[0]) / 0.1))),
+    "MatrixProblem.covariance": Case(lambda: (_matrix_problem().covariance, dict(A=_A()))),
+    "MatrixProblem.jacobian": Case(lambda: (_matrix_problem().jacobian, dict(A=_A()))),
+    "NonlinearProblem.endpoint": Case(lambda: (_nl_problem().endpoint, dict(theta=np.array([-0.5, 1.0]),
+                                                                            x0=np.array([0.1, -0.2])))),
+    "NonlinearProblem.gauss_newton_matrix": Case(lambda: (_nl_problem().gauss_newton_matrix,
+                                                          dict(theta=np.array([-0.5, 1.0])))),
+})

@@ -231,7 +231,11 @@ class BasisField:
         return f"BasisField({self.kind!r})"
 
     def features(self, x):
-        """phi (..., P) and its gradient d phi / d(q, p) (..., P, 2)."""
+        """phi (..., P) and its gradient d phi / d(q, p) (..., P, 2) at finite states x (..., 2)."""
+        return self._features(_state("x", x))
+
+    def _features(self, x):
+        """``features`` without the argument check (the training loop's tangent steps)."""
         q, p = x[..., 0], x[..., 1]
         b, db = _trig(q)
         w, dw = _powers(p)
@@ -266,13 +270,20 @@ class BasisField:
     def __call__(self, x, theta):
         """f_theta(x) for states x (..., 2)."""
         theta = self._check_theta(theta)
-        phi, _ = self.features(_state("x", x))
+        phi, _ = self._features(_state("x", x))
         with np.errstate(over="ignore", invalid="ignore"):
             return (phi * theta) @ self.mask.T
 
     def tangent(self, x, theta):
         """(f, A, B): f_theta(x) (N, 2), A = df/dx (N, 2, 2), B = df/dtheta (N, 2, P)."""
-        phi, dphi = self.features(x)
+        x = _state("x", x)
+        if x.ndim != 2:
+            raise ValueError(f"x must have shape (N, 2), got {x.shape}")
+        return self._tangent(x, self._check_theta(theta))
+
+    def _tangent(self, x, theta):
+        """``tangent`` without the argument checks (called at every stage of the training rollout)."""
+        phi, dphi = self._features(x)
         f = (phi * theta) @ self.mask.T
         A = np.swapaxes(dphi, -1, -2) @ (theta[:, None] * self.mask.T)  # (N, 2, P) @ (P, 2) -> d, c
         A = np.swapaxes(A, -1, -2)
@@ -280,8 +291,11 @@ class BasisField:
         return f, A, B
 
     def least_squares(self, x, v):
-        """theta minimizing sum |f_theta(x) - v|^2 (linear least squares)."""
-        phi, _ = self.features(x)
+        """theta minimizing sum |f_theta(x) - v|^2 (linear least squares); x and v finite (N, 2)."""
+        x, v = _state("x", x), _state("v", v)
+        if x.ndim != 2 or v.shape != x.shape:
+            raise ValueError(f"x and v must both have shape (N, 2), got {x.shape} and {v.shape}")
+        phi, _ = self._features(x)
         design = (phi[:, None, :] * self.mask[None]).reshape(-1, self.n_params)
         return np.linalg.lstsq(design, v.reshape(-1), rcond=None)[0]
 
@@ -290,7 +304,7 @@ def _tangent_step(model, theta, x, J, h, method):
     """One step of ``method`` on f_theta from x (N, 2) with sensitivity J = dx/dtheta (N, 2, P)."""
 
     def F(y, Jy):
-        f, A, B = model.tangent(y, theta)
+        f, A, B = model._tangent(y, theta)
         return f, A @ Jy + B
 
     if method in _TABLEAUX:
@@ -406,7 +420,11 @@ def fit_field(x0, x1, T, method, n_sub=1, kind=None, n_iter=50, tol=1e-14):
         raise ValueError(f"method {method!r} is explicit only for separable fields: use kind='separable'")
     model = BasisField(kind)
     h = T / n_sub
-    theta = model.least_squares(x0, (x1 - x0) / T)  # exact for euler with n_sub = 1 (convex)
+    with np.errstate(over="ignore"):
+        slopes = (x1 - x0) / T
+    if not np.all(np.isfinite(slopes)):
+        raise ValueError(f"T = {T!r} is too small: the finite differences (x1 - x0) / T overflow")
+    theta = model.least_squares(x0, slopes)  # exact for euler with n_sub = 1 (convex)
     if method == "euler" and n_sub == 1:
         r = x0 + T * model(x0, theta) - x1
         return FitResult(model, theta, method, h, n_sub, np.array([np.mean(r**2)]), theta[None].copy())

@@ -66,10 +66,10 @@ def widget_samples(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=
     n_draws = _checks.positive_int("n_draws", n_draws, minimum=2)
     seed = _checks.seed("seed", seed)
     model = widget_model(activation, T, scaling)
-    _checks.bounded_work("widget_samples", n_steps=model.n_steps, n_draws=n_draws, width=width, width_again=width)
+    _checks.bounded_work("widget_samples", n_steps=model.n_steps, n_draws=n_draws, width=width)
     weights = _weights(width, n_draws, int(seed))
     half = n_draws // 2
-    blocks = [Weights(*(a[:half] for a in weights)), Weights(*(a[half:] for a in weights))]
+    blocks = [Weights._make(a[:half] for a in weights), Weights._make(a[half:] for a in weights)]  # checked already
     return np.concatenate([f[:, 0] for f in _POOL.map(lambda block: model.forward(block, INPUT), blocks)])
 
 

@@ -232,7 +232,7 @@ class WideNODE:
 
     ``activation`` in ``ACTIVATIONS``; horizon ``T`` > 0; ``n_steps`` solver steps of ``method``
     in ``euler``, ``midpoint``, ``heun``, ``rk4`` (at most ``_checks.MAX_WORK``; each solve checks
-    the work n_steps x stages x draws x width^2 x inputs against it too); the scales ``sigma_u``,
+    the work n_steps x stages x (draws x width x inputs) against it too); the scales ``sigma_u``,
     ``sigma_w``, ``sigma_v`` > 0.
     """
 
@@ -299,9 +299,9 @@ class WideNODE:
         return self._hidden(weights, x, return_stages)
 
     def _work(self, weights, x, what):
-        """Check the work of one solve (steps x stages x draws x width^2 x inputs) against MAX_WORK."""
+        """Check the work of one solve (steps x stages x the D x n x B hidden states) against MAX_WORK."""
         _checks.bounded_work(what, n_steps=self.n_steps * len(_TABLEAUS[self.method][1]),
-                             batch=weights.n_draws * weights.width**2 * x.shape[0])
+                             batch=weights.n_draws * weights.width * x.shape[0])
 
     def _hidden(self, weights, x, return_stages=False):
         """``hidden`` for checked arguments."""
@@ -516,7 +516,7 @@ def monte_carlo(model, width, x, n_draws, seed=0, chunk=250):
         raise ValueError(f"x must have shape (B, d), got {x.shape}")
     for m in models:
         _checks.bounded_work("monte_carlo", n_steps=m.n_steps * len(_TABLEAUS[m.method][1]), n_draws=n_draws,
-                             width=width, width_x_inputs=width * x.shape[0])
+                             width=width, inputs=x.shape[0])
     sizes = [min(chunk, n_draws - start) for start in range(0, n_draws, chunk)]
     seeds = np.random.SeedSequence(int(seed)).spawn(len(sizes))
     outs = [[] for _ in models]
@@ -580,7 +580,8 @@ def train_wide(model, weights, x, y, lr, n_iter):
 
     theta <- theta - lr * dL/dtheta. A draw whose loss or weights become non-finite is frozen at its
     last finite weights, its step recorded in ``diverged_at`` and its loss inf from then on. The work
-    n_iter x (one solve and its reverse pass) is limited by ``_checks.MAX_WORK``.
+    (n_iter + 1) x (the steps of one solve and its reverse pass) x (D x n x B hidden states) is
+    limited by ``_checks.MAX_WORK``.
     """
     if not isinstance(model, WideNODE):
         raise TypeError(f"model must be a WideNODE, got {type(model).__name__}")
@@ -590,7 +591,7 @@ def train_wide(model, weights, x, y, lr, n_iter):
     lr = _checks.positive_finite("lr", lr)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
     _checks.bounded_work("train_wide", n_iter=n_iter + 1, n_steps=2 * model.n_steps * len(_TABLEAUS[model.method][1]),
-                         batch=weights.n_draws * weights.width**2 * x.shape[0])
+                         batch=weights.n_draws * weights.width * x.shape[0])
     U, W, v = (np.array(a, dtype=float) for a in weights)
     D = W.shape[0]
     losses = np.empty((n_iter + 1, D))

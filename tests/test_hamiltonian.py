@@ -211,3 +211,31 @@ def test_sample_pairs_noise_moves_only_x1():
     y0, y1 = sample_pairs(400, T=0.12, seed=5, noise=0.01)
     assert np.array_equal(x0, y0)
     assert np.std(y1 - x1) == pytest.approx(0.01, rel=0.1)
+
+
+# --- robustness regressions (known failures of the input-validation issue) ---------------------
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: energy([1.0]), ValueError, "x"),
+    (lambda: energy([np.nan, 0.0]), ValueError, "x"),
+    (lambda: pendulum_field(5.0), ValueError, "x"),
+    (lambda: sample_pairs(3, seed=-1), ValueError, "seed"),
+    (lambda: sample_pairs(3, seed=3.5), TypeError, "seed"),
+    (lambda: sample_pairs(3, T=1e308), ValueError, "MAX_WORK"),
+    (lambda: sample_pairs(3, q_range=(1.0,)), ValueError, "q_range"),
+    (lambda: flow(None, [0.5, 0.0], 1.0, 4, 3), TypeError, "field"),
+    (lambda: flow(pendulum_field, [0.5, 0.0], 1.0, 10**12, 3), ValueError, "MAX_WORK"),
+    (lambda: stacked_field([None]), TypeError, "fits"),
+    (lambda: fit_field(*sample_pairs(4), T=0.12, method="midpoint", n_sub=10**12), ValueError, "MAX_WORK"),
+    (lambda: fit_field(*sample_pairs(4), T=0.12, method="midpoint", tol=np.nan), ValueError, "tol"),
+])
+def test_hamiltonian_functions_refuse_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_energy_of_a_huge_state_is_inf_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert energy([1e308, 1e308]) == np.inf

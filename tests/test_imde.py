@@ -272,3 +272,30 @@ def test_training_stays_on_the_positive_branch():
     assert (1 + mirror * 0.5) ** 2 == pytest.approx(np.exp(-3.0))
     with pytest.raises(ValueError, match="a0"):
         fit_linear_rate(-3.0, 1.0, "euler", 2, a0=-5.0)
+
+
+# --- robustness regressions (known failures of the input-validation issue) ---------------------
+@pytest.mark.parametrize("call", [
+    lambda: modified_field(x, x, h, "euler", 10**12),
+    lambda: linear_imde_coefficients("euler", 10**12),
+    lambda: exact_flow_series(x, x, h, 10**12),
+    lambda: one_step(sp.Matrix([x]), sp.Matrix([x]), h, "euler", 10**12),
+])
+def test_series_orders_are_bounded(call):
+    with pytest.raises(ValueError, match="10"):
+        call()
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: one_step(None, sp.Matrix([x]), h, "euler", 2), TypeError, "g"),
+    (lambda: one_step(sp.Matrix([x]), None, h, "euler", 2), TypeError, "X"),
+    (lambda: one_step(sp.Matrix([x]), sp.Matrix([x]), 3, "euler", 2), TypeError, "h"),
+    (lambda: exact_flow_series(x, x, None, 2), TypeError, "h"),
+    (lambda: exact_flow_series(x, x, h, 2.5), TypeError, "degree"),
+    (lambda: fit_linear_rate(-1.0, 1.0, "euler", 2, n_iter=10**12), ValueError, "MAX_WORK"),
+    (lambda: fit_linear_rate(1e308, 1.0, "euler", 2), ValueError, "a_star"),
+    (lambda: fit_linear_rate(-1.0, 1.0, "euler", 2, a0=-1e308), ValueError, "a0"),
+])
+def test_imde_functions_refuse_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -280,3 +280,29 @@ def test_rotation_by_two_pi_is_a_second_global_minimizer():
     assert problem.loss(A) < 1e-28
     s = np.linalg.svd(problem.jacobian(A), compute_uv=False)
     assert s[-1] < 1e-12 * s[0]  # the Gauss-Newton system is singular there
+
+
+# --- robustness regressions (known failures of the input-validation issue) ---------------------
+def test_train_matrix_run_diverged_at_step_0_has_loss_inf():
+    # e^{1e20} is not finite (expm gives nan there): the run is flagged at 0 and its loss is inf, not nan
+    history = train_matrix(MatrixProblem([[-0.5]]), GD(0.1), [[[1e20]], [[0.0]]], 3)
+    assert history.diverged_at.tolist() == [0, -1]
+    assert np.all(history.loss[:, 0] == np.inf) and np.all(np.isfinite(history.loss[:, 1]))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: expm_stack([[np.nan]]), ValueError, "X"),
+    (lambda: expm_stack("abc"), TypeError, "X"),
+    (lambda: random_matrices(2, 2, seed=-1), ValueError, "seed"),
+    (lambda: random_matrices(2, 2, seed=3.5), TypeError, "seed"),
+    (lambda: random_matrices(10**12, 2), ValueError, "MAX_WORK"),
+    (lambda: train_matrix(None, GD(0.1), np.zeros((2, 2)), 2), TypeError, "problem"),
+    (lambda: train_matrix(MatrixProblem(np.eye(2)), None, np.zeros((2, 2)), 2), TypeError, "optimizer"),
+    (lambda: train_matrix(MatrixProblem(np.eye(2)), GD(0.1), np.zeros((2, 2)), 10**12), ValueError, "MAX_WORK"),
+    (lambda: train_matrix(MatrixProblem(np.eye(2)), GD(0.1), np.zeros((2, 2)), 2, store="yes"), TypeError, "store"),
+    (lambda: matrix_optimizer([], 0.1), TypeError, "name"),
+    (lambda: GaussNewton(1.0, line_search=None), TypeError, "line_search"),
+])
+def test_matrix_functions_refuse_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

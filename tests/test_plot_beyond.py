@@ -101,3 +101,15 @@ def test_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         beyond_figure(**kwargs)
     plt.close("all")
+
+
+# --- robustness regressions (known failures of the input-validation issue) ---------------------
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: draw_beyond(None), TypeError, "ax"),
+    (lambda: beyond_figure(seed=-1), ValueError, "seed"),
+    (lambda: beyond_figure(seed=3.5), TypeError, "seed"),
+    (lambda: beyond_history(n_iter=10**12), ValueError, "MAX_WORK"),
+])
+def test_beyond_figures_refuse_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -71,3 +71,21 @@ def test_default_numbers():
 def test_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         imde_figure(**kwargs)
+
+
+# --- robustness regressions (known failures of the input-validation issue) ---------------------
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"n_sub": 10**12}, ValueError, "n_sub"),
+    ({"a_star": 1e308}, ValueError, "a_star"),
+])
+def test_imde_figure_refuses_extreme_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        imde_figure(**kwargs)
+
+
+def test_draw_imde_checks_its_axes_and_reports_no_rate_without_nan():
+    with pytest.raises(TypeError, match="axes"):
+        draw_imde(None)
+    numbers = draw_imde(plt.figure().subplots(1, 2), method="midpoint", n_sub=1, a_star=-1.0)
+    plt.close("all")
+    assert numbers["exists"] is False and numbers["imde"] is None

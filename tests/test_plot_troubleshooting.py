@@ -62,3 +62,13 @@ def test_default_figure_numbers():
 def test_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         time_rescaling_figure(**kwargs)
+
+
+# --- robustness regressions (known failures of the input-validation issue) ---------------------
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: draw_time_rescaling(None), TypeError, "ax"),
+    (lambda: time_rescaling_figure(n_iter=10**12), ValueError, "MAX_WORK"),
+])
+def test_rescaling_figures_refuse_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

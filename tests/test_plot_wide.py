@@ -84,3 +84,21 @@ def test_widget_model_scaling():
         wide_histogram_figure("swish")
     with pytest.raises(ValueError, match="n_draws"):
         widget_samples(n_draws=1)
+
+
+# --- robustness regressions (known failures of the input-validation issue) ---------------------
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: draw_wide_histogram(None, [0.1, 0.2]), TypeError, "ax"),
+    (lambda: draw_wide_histogram(plt.figure().subplots(), "abc"), TypeError, "samples"),
+    (lambda: draw_wide_histogram(plt.figure().subplots(), [[1.0], [1.0, 2.0]]), TypeError, "samples"),
+    (lambda: draw_wide_histogram(plt.figure().subplots(), [0.1, 0.2], title=3), TypeError, "title"),
+    (lambda: wide_histogram_figure(seed=-1), ValueError, "seed"),
+    (lambda: wide_histogram_figure(seed=3.5), TypeError, "seed"),
+    (lambda: wide_histogram_figure(T=1e308), ValueError, "MAX_WORK"),
+])
+def test_wide_figures_refuse_bad_arguments(call, error, match):
+    try:
+        with pytest.raises(error, match=match):
+            call()
+    finally:
+        plt.close("all")

@@ -10,6 +10,7 @@ from simplest_node import LinearProblem, backprop_gradient, discrete_optimum
 from simplest_node.gradients import adjoint_gradient
 from simplest_node.troubleshooting import (
     adaptive_cost,
+    backsolve_run,
     adjoint_slope_ratio,
     adjoint_training,
     euler_adjoint_ratio,
@@ -63,9 +64,10 @@ def test_adjoint_training_fine_step_agrees():
     np.testing.assert_allclose(run.a_adjoint[-1], run.a_backprop[-1], rtol=1e-10)
 
 
-def test_adjoint_training_without_a_zero_reports_nan():
+def test_adjoint_training_without_a_zero_reports_none():
+    # no zero of the discrete loss: a_h is None (it used to be a silent nan)
     run = adjoint_training(a_star=-5.0, t=1.0, n_steps=1, lr=0.01, a0=[0.0], n_iter=2, method="rk4")
-    assert np.isnan(run.a_h)
+    assert run.a_h is None
 
 
 # --- time rescaling ------------------------------------------------------------------------------
@@ -165,7 +167,7 @@ def test_adaptive_cost_grows_with_stiffness_for_rk45_only():
 
 def test_adaptive_cost_budget():
     nfev, err = adaptive_cost([-1e4], max_nfev=100)
-    assert nfev[0] == -1 and np.isnan(err[0])
+    assert nfev[0] == -1 and err[0] == np.inf  # flagged by nfev = -1; the error is inf, never nan
 
 
 # --- bad input -------------------------------------------------------------------------------------
@@ -322,3 +324,40 @@ def test_stability_regions_and_the_right_half_plane():
     assert np.any(size["rk4"] < 1)
     fits = {m: oscillator_fit(-0.1 + 2.0j, 1.0, m) for m in ("euler", "midpoint", "rk4")}
     assert fits["euler"].real < -0.1 and fits["midpoint"].real < -0.1 and fits["rk4"].real > 0
+
+
+# --- robustness regressions (known failures of the input-validation issue) ---------------------
+def test_euler_adjoint_ratio_overflows_to_signed_inf_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert euler_adjoint_ratio(1e200, 3) == np.inf  # the last term (1 + z) (1 - z^2)^2 / 3 > 0 dominates
+        out = euler_adjoint_ratio(np.array([1e200, -1e200, 0.5]), 4)
+    assert out[0] == -np.inf and out[1] == np.inf and np.isfinite(out[2])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: euler_adjoint_ratio(None, 3), TypeError, "z"),
+    (lambda: euler_adjoint_ratio(0.1, 10**12), ValueError, "MAX_WORK"),
+    (lambda: adjoint_training(n_iter=10**12), ValueError, "MAX_WORK"),
+    (lambda: adjoint_training(a_star=1e308), ValueError, "a_star"),
+    (lambda: train_in_stages(0.0, (0.5, 1.0), 3, seed=-1), ValueError, "seed"),
+    (lambda: train_in_stages(0.0, None, 3), TypeError, "horizons"),
+    (lambda: adaptive_cost([-1.0], rtol=1e-300), ValueError, "rtol"),
+    (lambda: adaptive_cost([1e308]), ValueError, "a_values"),
+    (lambda: precision_run(1e308, [0.1]), ValueError, "a"),
+    (lambda: precision_run(0.5, [0.1], h=1e-300), ValueError, "MAX_WORK"),
+    (lambda: oscillator_fit("abc", 1.0), TypeError, "rate"),
+    (lambda: oscillator_fit(1e308, 1.0), ValueError, "rate"),
+    (lambda: backsolve_run([-1e308]), ValueError, "MAX_WORK"),
+])
+def test_troubleshooting_functions_refuse_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_adjoint_training_keeps_a_diverged_entry_finite():
+    run = adjoint_training(a_star=2.0, t=1.0, n_steps=2, lr=0.05, a0=[1e308, 3.0], n_iter=3)
+    assert run.diverged_backprop[0] == 0 and np.all(run.loss_backprop[:, 0] == np.inf)
+    assert not np.isnan(run.a_backprop).any() and not np.isnan(run.a_adjoint).any()

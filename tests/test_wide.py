@@ -355,3 +355,48 @@ def test_bad_input():
         train_wide(model, w, X, Y, lr=0.0, n_iter=3)
     with pytest.raises(ValueError, match="theta"):
         linearized_loss(np.eye(3), np.ones(2), 0.1, 3)
+
+
+# --- robustness regressions (known failures of the input-validation issue) ---------------------
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: WideNODE(n_steps=10**12), ValueError, "n_steps"),
+    (lambda: monte_carlo(WideNODE(), 4, [[1.0, 0.0]], 10**12), ValueError, "MAX_WORK"),
+    (lambda: sample_weights(10**12, 2), ValueError, "MAX_WORK"),
+    (lambda: Weights(np.full((1, 2, 2), np.nan), np.eye(2)[None], np.ones((1, 2))), ValueError, "U"),
+    (lambda: Weights(np.ones((1, 2, 2)), np.eye(2)[None], np.array([[np.inf, 0.0]])), ValueError, "v"),
+    (lambda: Weights(np.ones((1, 2, 2)), np.eye(3)[None], np.ones((1, 3))), ValueError, "weights.U"),
+    (lambda: activation([]), TypeError, "name"),
+    (lambda: ks_null_level(10, n_repeats=10**12), ValueError, "MAX_WORK"),
+    (lambda: train_wide(WideNODE(), sample_weights(2, 3), X, Y, 0.1, 10**12), ValueError, "MAX_WORK"),
+    (lambda: WideNODE().ntk(sample_weights(2, 3), X, parts="yes"), TypeError, "parts"),
+])
+def test_wide_functions_refuse_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_ks_normal_near_overflow_is_clean():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ks, mu, sigma = ks_normal([1e308, -1e308, 0.0, 5e307])
+        small = ks_normal([1.0, -1.0, 0.0, 0.5])
+    assert ks == pytest.approx(small[0], rel=1e-12) and np.isfinite(mu) and sigma > 1e307
+
+
+def test_linearized_loss_with_a_huge_rate_has_no_nan():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = linearized_loss(np.array([[2.0, 0.0], [0.0, 1.0]]), np.array([0.0, 0.3]), 1e308, 3)
+    assert not np.isnan(loss).any() and loss[-1] == np.inf
+
+
+def test_train_wide_freezes_a_diverging_draw_at_finite_weights():
+    model = WideNODE("relu", n_steps=4, sigma_w=3.0)
+    history = train_wide(model, sample_weights(4, 3, 2, seed=1), X, Y * 1e150, 1e150, 5)
+    assert np.all(history.diverged_at >= 0)
+    assert not np.isnan(history.loss).any()
+    assert all(np.all(np.isfinite(a)) for a in history.weights)

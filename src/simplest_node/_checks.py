@@ -103,3 +103,21 @@ def open_interval(name, value, low, high):
     if not low < value < high:
         raise ValueError(f"{name} must lie in the open interval ({low:g}, {high:g}), got {value!r}")
     return value
+
+
+def flag(name, value):
+    """Return ``value`` as a bool after checking it is one (True/False; numpy bools too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r:.40}")
+    return bool(value)
+
+
+def axes(name, value, count=None):
+    """Check that ``value`` is a matplotlib Axes (or, with ``count``, a sequence of that many)."""
+    from matplotlib.axes import Axes
+
+    items = [value] if count is None else (list(value) if isinstance(value, (list, tuple, np.ndarray)) else None)
+    if items is None or (count is not None and len(items) != count) or not all(isinstance(a, Axes) for a in items):
+        wanted = "a matplotlib Axes" if count is None else f"a sequence of {count} matplotlib Axes"
+        raise TypeError(f"{name} must be {wanted}, got {type(value).__name__} {value!r:.60}")
+    return value

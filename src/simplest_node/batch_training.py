@@ -10,6 +10,8 @@ share ``backtrack``.
 
 import numpy as np
 
+from . import _checks
+
 __all__ = ["BatchHistory", "run_batched", "backtrack"]
 
 
@@ -48,7 +50,8 @@ def run_batched(problem, optimizer, params, n_iter, tol=None, store=True):
     n_runs axis are per-run and are sliced to the moving runs before ``optimizer.update(problem,
     params[moving], state, k)``. Returns ``(history, losses, diverged_at)``: the parameters of
     every iteration (None unless ``store``), the losses (n_iter + 1, n_runs), and the first
-    non-finite iteration of each run (-1 if never). Arguments are checked by the callers.
+    non-finite iteration of each run (-1 if never). Arguments are checked by the callers, with
+    ``check_training``.
     """
     params = params.copy()
     n = params.shape[0]
@@ -62,8 +65,9 @@ def run_batched(problem, optimizer, params, n_iter, tol=None, store=True):
         losses[0] = problem.loss(params)
         if store:
             history[0] = params
-        active = np.isfinite(losses[0])
+        active = np.isfinite(losses[0]) & np.all(np.isfinite(params), axis=param_axes)
         diverged_at[~active] = 0
+        losses[0, ~active] = np.inf  # as documented: a diverged run's loss is inf, never nan
         done = np.zeros(n, bool) if tol is None else losses[0] < tol
         for k in range(1, n_iter + 1):
             moving = active & ~done
@@ -95,6 +99,21 @@ def run_batched(problem, optimizer, params, n_iter, tol=None, store=True):
             if store:
                 history[k] = params
     return history, losses, diverged_at
+
+
+def check_training(what, problem, problem_type, optimizer, n_iter, batch):
+    """The argument checks ``train_matrix`` and ``train_nonlinear`` share: ``problem`` an instance of
+    ``problem_type``, ``optimizer`` an object with ``init`` and ``update`` methods (the package's
+    optimizers), ``n_iter`` an integer >= 0, and the work n_iter x ``batch`` within
+    ``_checks.MAX_WORK``. Returns n_iter."""
+    if not isinstance(problem, problem_type):
+        raise TypeError(f"problem must be a {problem_type.__name__}, got {type(problem).__name__} {problem!r:.60}")
+    if not (callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "update", None))):
+        raise TypeError(f"optimizer must be an optimizer with init and update methods (GD, Adam, ...), "
+                        f"got {type(optimizer).__name__} {optimizer!r:.60}")
+    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    _checks.bounded_work(what, n_iter=n_iter, batch=batch)
+    return n_iter
 
 
 def backtrack(problem, params, direction, grad, lr, max_halvings=30, chunk=10):

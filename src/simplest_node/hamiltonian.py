@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 GRAVITY = 10.0  # H = p^2/2 - GRAVITY cos q
+MAX_MOMENTUM = 1e3  # sample_pairs: largest |p| of the data box (faster motion needs ever smaller steps)
+SOLVER_STEPS_PER_TIME = 1e3  # sample_pairs' work estimate per unit of T (a bound, for the work limit)
 MODEL_KINDS = ("general", "separable")
 TRAIN_METHODS = ("euler", "midpoint", "heun", "rk4", "symplectic_euler", "leapfrog")
 _TABLEAUX = {
@@ -65,14 +67,21 @@ def _state(name, x):
 
 
 def energy(x):
-    """H(q, p) = p^2/2 - GRAVITY cos q for states ``x[..., :] = (q, p)``."""
-    x = np.asarray(x, dtype=float)
-    return 0.5 * x[..., 1] ** 2 - GRAVITY * np.cos(x[..., 0])
+    """H(q, p) = p^2/2 - GRAVITY cos q for states ``x[..., :] = (q, p)`` (finite; a momentum whose
+    square overflows gives H = inf)."""
+    x = _state("x", x)
+    with np.errstate(over="ignore"):
+        return 0.5 * x[..., 1] ** 2 - GRAVITY * np.cos(x[..., 0])
 
 
 def pendulum_field(x):
-    """The true field (dH/dp, -dH/dq) = (p, -GRAVITY sin q)."""
-    x = np.asarray(x, dtype=float)
+    """The true field (dH/dp, -dH/dq) = (p, -GRAVITY sin q) at finite states ``x`` (..., 2)."""
+    x = _state("x", x)
+    return _pendulum_field(x)
+
+
+def _pendulum_field(x):
+    """``pendulum_field`` without the argument check (the data integrator calls it at every stage)."""
     return np.stack([x[..., 1], -GRAVITY * np.sin(x[..., 0])], axis=-1)
 
 
@@ -90,26 +99,37 @@ def flow(field, x0, t_end, n_steps, n_out=2001):
     Classical RK4 with ``n_steps`` equal steps on all states at once (one vectorized call per stage);
     returns (times (n_out,), states (n_out, *x0.shape)), ``n_out`` evenly spaced samples of the path
     (``n_steps`` must be a multiple of ``n_out - 1``). The chapter measures this integrator's own
-    energy error on the true field, to show it is far below the effects it reports.
+    energy error on the true field, to show it is far below the effects it reports. The work
+    n_steps x (number of states) is limited by ``_checks.MAX_WORK``; a path that overflows ends in
+    inf or nan entries, so ``field`` should stay finite on the states it is asked for.
     """
+    if not callable(field):
+        raise TypeError(f"field must be a callable (states (..., 2) -> fields (..., 2)), got {type(field).__name__}")
     x0 = _state("x0", x0)
     t_end = _checks.positive_finite("t_end", t_end)
     n_steps = _checks.positive_int("n_steps", n_steps)
     n_out = _checks.positive_int("n_out", n_out, minimum=2)
     if n_steps % (n_out - 1):
         raise ValueError(f"n_steps ({n_steps}) must be a multiple of n_out - 1 ({n_out - 1})")
+    _checks.bounded_work("flow", n_steps=n_steps, batch=x0.size // 2)
+    _checks.bounded_work("flow (stored samples)", n_out=n_out, batch=x0.size)
     every = n_steps // (n_out - 1)
     h = t_end / n_steps
     x, out = x0, [x0]
-    for k in range(1, n_steps + 1):
-        k1 = field(x)
-        k2 = field(x + h / 2 * k1)
-        k3 = field(x + h / 2 * k2)
-        k4 = field(x + h * k3)
-        x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        if k % every == 0:
-            out.append(x)
-    return np.linspace(0.0, t_end, n_out), np.stack(out)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, n_steps + 1):
+            k1 = field(x)
+            k2 = field(x + h / 2 * k1)
+            k3 = field(x + h / 2 * k2)
+            k4 = field(x + h * k3)
+            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            if k % every == 0:
+                out.append(x)
+    path = np.stack(out)
+    if not np.all(np.isfinite(path)):
+        raise ValueError(f"the path overflowed (t_end = {t_end!r}, n_steps = {n_steps}, step h = {h:.3g}): "
+                         "use more steps or a shorter t_end")
+    return np.linspace(0.0, t_end, n_out), path
 
 
 def stacked_field(fits):
@@ -117,7 +137,11 @@ def stacked_field(fits):
 
     Model m is applied to ``y[m]``; every model is embedded in the general basis (a separable model
     is a general one with the other coefficients zero), so the features are computed once per call.
+    ``fits`` is a non-empty sequence of ``FitResult``.
     """
+    if isinstance(fits, FitResult) or not isinstance(fits, (list, tuple)) or not fits \
+            or not all(isinstance(fit, FitResult) for fit in fits):
+        raise TypeError(f"fits must be a non-empty list of FitResult (from fit_field), got {fits!r:.60}")
     thetas = np.stack([fit.model.to_general(fit.theta) for fit in fits])  # (M, 40): (c, j, b) order
     # W[m, b, (c, j)]: coefficient of p^j b(q) in component c, so that b(q) @ W gives the
     # polynomial-in-p coefficients; then Horner in p. Two trig calls per evaluation.
@@ -140,18 +164,28 @@ def sample_pairs(n, T=0.12, seed=0, q_range=(-np.pi / 2, np.pi / 2), p_range=(-4
 
     ``noise`` > 0 adds independent Gaussian noise of that standard deviation to every coordinate of
     x1 (drawn after x0 from the same generator, so x0 does not depend on ``noise``).
+    The momenta must satisfy |p| <= ``MAX_MOMENTUM`` (the field's speed sets the solver's steps), and
+    the work n x T x ``SOLVER_STEPS_PER_TIME`` is limited by ``_checks.MAX_WORK``.
     """
     n = _checks.positive_int("n", n)
     T = _checks.positive_finite("T", T)
     noise = _checks.finite("noise", noise)
     if noise < 0:
         raise ValueError(f"noise must be a standard deviation >= 0, got {noise!r}")
-    for name, (lo, hi) in [("q_range", q_range), ("p_range", p_range)]:
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"{name} must be a finite interval (low, high) with low < high")
+    seed = _checks.seed("seed", seed)
+    ranges = []
+    for name, value in [("q_range", q_range), ("p_range", p_range)]:
+        bounds = _checks.finite_array(name, value)
+        if bounds.shape != (2,) or not bounds[0] < bounds[1]:
+            raise ValueError(f"{name} must be a finite interval (low, high) with low < high, got {value!r:.60}")
+        ranges.append(bounds)
+    if np.max(np.abs(ranges[1])) > MAX_MOMENTUM:
+        raise ValueError(f"p_range must lie within [-{MAX_MOMENTUM:g}, {MAX_MOMENTUM:g}], got {p_range!r:.60}")
+    _checks.bounded_work("sample_pairs", n=n, n_steps=min(np.ceil(T * SOLVER_STEPS_PER_TIME), 1e30))
+    (q_lo, q_hi), (p_lo, p_hi) = q_range, p_range
     rng = np.random.default_rng(seed)
-    x0 = np.stack([rng.uniform(*q_range, n), rng.uniform(*p_range, n)], axis=-1)
-    sol = solve_ivp(lambda t, y: pendulum_field(y.reshape(n, 2)).ravel(), (0.0, T), x0.ravel(),
+    x0 = np.stack([rng.uniform(q_lo, q_hi, n), rng.uniform(p_lo, p_hi, n)], axis=-1)
+    sol = solve_ivp(lambda t, y: _pendulum_field(y.reshape(n, 2)).ravel(), (0.0, T), x0.ravel(),
                     method="DOP853", rtol=1e-12, atol=1e-12)
     x1 = sol.y[:, -1].reshape(n, 2)
     if noise > 0:
@@ -197,7 +231,11 @@ class BasisField:
         return f"BasisField({self.kind!r})"
 
     def features(self, x):
-        """phi (..., P) and its gradient d phi / d(q, p) (..., P, 2)."""
+        """phi (..., P) and its gradient d phi / d(q, p) (..., P, 2) at finite states x (..., 2)."""
+        return self._features(_state("x", x))
+
+    def _features(self, x):
+        """``features`` without the argument check (the training loop's tangent steps)."""
         q, p = x[..., 0], x[..., 1]
         b, db = _trig(q)
         w, dw = _powers(p)
@@ -232,12 +270,20 @@ class BasisField:
     def __call__(self, x, theta):
         """f_theta(x) for states x (..., 2)."""
         theta = self._check_theta(theta)
-        phi, _ = self.features(np.asarray(x, dtype=float))
-        return (phi * theta) @ self.mask.T
+        phi, _ = self._features(_state("x", x))
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (phi * theta) @ self.mask.T
 
     def tangent(self, x, theta):
         """(f, A, B): f_theta(x) (N, 2), A = df/dx (N, 2, 2), B = df/dtheta (N, 2, P)."""
-        phi, dphi = self.features(x)
+        x = _state("x", x)
+        if x.ndim != 2:
+            raise ValueError(f"x must have shape (N, 2), got {x.shape}")
+        return self._tangent(x, self._check_theta(theta))
+
+    def _tangent(self, x, theta):
+        """``tangent`` without the argument checks (called at every stage of the training rollout)."""
+        phi, dphi = self._features(x)
         f = (phi * theta) @ self.mask.T
         A = np.swapaxes(dphi, -1, -2) @ (theta[:, None] * self.mask.T)  # (N, 2, P) @ (P, 2) -> d, c
         A = np.swapaxes(A, -1, -2)
@@ -245,8 +291,11 @@ class BasisField:
         return f, A, B
 
     def least_squares(self, x, v):
-        """theta minimizing sum |f_theta(x) - v|^2 (linear least squares)."""
-        phi, _ = self.features(x)
+        """theta minimizing sum |f_theta(x) - v|^2 (linear least squares); x and v finite (N, 2)."""
+        x, v = _state("x", x), _state("v", v)
+        if x.ndim != 2 or v.shape != x.shape:
+            raise ValueError(f"x and v must both have shape (N, 2), got {x.shape} and {v.shape}")
+        phi, _ = self._features(x)
         design = (phi[:, None, :] * self.mask[None]).reshape(-1, self.n_params)
         return np.linalg.lstsq(design, v.reshape(-1), rcond=None)[0]
 
@@ -255,7 +304,7 @@ def _tangent_step(model, theta, x, J, h, method):
     """One step of ``method`` on f_theta from x (N, 2) with sensitivity J = dx/dtheta (N, 2, P)."""
 
     def F(y, Jy):
-        f, A, B = model.tangent(y, theta)
+        f, A, B = model._tangent(y, theta)
         return f, A @ Jy + B
 
     if method in _TABLEAUX:
@@ -359,6 +408,11 @@ def fit_field(x0, x1, T, method, n_sub=1, kind=None, n_iter=50, tol=1e-14):
     _checks.choice("method", method, TRAIN_METHODS)
     n_sub = _checks.positive_int("n_sub", n_sub)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    tol = _checks.finite("tol", tol)
+    if tol < 0:
+        raise ValueError(f"tol must be a relative decrease >= 0, got {tol!r}")
+    # each iteration rolls the n states through n_sub steps, up to 30 times (the damping search)
+    _checks.bounded_work("fit_field", n_sub=n_sub, n_states=x0.shape[0], n_iter_x_30=30 * max(n_iter, 1))
     symplectic = method in ("symplectic_euler", "leapfrog")
     kind = kind if kind is not None else ("separable" if symplectic else "general")
     _checks.choice("kind", kind, MODEL_KINDS)
@@ -366,16 +420,24 @@ def fit_field(x0, x1, T, method, n_sub=1, kind=None, n_iter=50, tol=1e-14):
         raise ValueError(f"method {method!r} is explicit only for separable fields: use kind='separable'")
     model = BasisField(kind)
     h = T / n_sub
-    theta = model.least_squares(x0, (x1 - x0) / T)  # exact for euler with n_sub = 1 (convex)
+    with np.errstate(over="ignore"):
+        slopes = (x1 - x0) / T
+    if not np.all(np.isfinite(slopes)):
+        raise ValueError(f"T = {T!r} is too small: the finite differences (x1 - x0) / T overflow")
+    theta = model.least_squares(x0, slopes)  # exact for euler with n_sub = 1 (convex)
     if method == "euler" and n_sub == 1:
         r = x0 + T * model(x0, theta) - x1
         return FitResult(model, theta, method, h, n_sub, np.array([np.mean(r**2)]), theta[None].copy())
 
     def residual(th):
-        x, J = _rollout(model, th, x0, h, n_sub, method)
-        return (x - x1).reshape(-1), J.reshape(-1, model.n_params)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging trial step is rejected below
+            x, J = _rollout(model, th, x0, h, n_sub, method)
+            return (x - x1).reshape(-1), J.reshape(-1, model.n_params)
 
     r, J = residual(theta)
+    if not (np.all(np.isfinite(r)) and np.all(np.isfinite(J))):
+        raise ValueError(f"the solver's rollout of the initial fit overflows (T = {T!r}, n_sub = {n_sub}, "
+                         f"step h = {h:.3g}): use a shorter T or more sub-steps")
     losses, thetas = [np.mean(r**2)], [theta]
     lam = 1e-3
     for _ in range(n_iter):
@@ -385,7 +447,9 @@ def fit_field(x0, x1, T, method, n_sub=1, kind=None, n_iter=50, tol=1e-14):
         for _ in range(30):
             delta = np.linalg.solve(g + lam * np.diag(scale), -J.T @ r)
             r_new, J_new = residual(theta + delta)
-            if np.mean(r_new**2) < losses[-1]:
+            with np.errstate(over="ignore", invalid="ignore"):
+                trial = np.mean(r_new**2)
+            if trial < losses[-1] and np.all(np.isfinite(J_new)):
                 improved = True
                 break
             lam *= 10.0

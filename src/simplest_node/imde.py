@@ -40,6 +40,10 @@ __all__ = [
 ]
 
 LINEAR_METHODS = EXPLICIT_METHODS  # the methods linear_rate knows (scalar fields)
+# The highest series order (IMDE terms f_1..f_order, degrees of the Taylor polynomials) the symbolic
+# functions accept: the expressions grow so fast with the order that SymPy needs minutes at about 8
+# and hours beyond, so larger requests are refused before any work starts.
+MAX_SERIES_ORDER = 10
 
 
 def rk4_minimum():
@@ -186,8 +190,29 @@ def one_step(g, X, h, method, degree):
 
     ``method`` is an explicit Runge-Kutta method (euler, midpoint, heun, rk4), applied through its
     Butcher tableau (``simplest_node.gradients.BUTCHER_TABLEAUX``) with exact rational coefficients.
+    ``g`` and ``X`` are SymPy column matrices of the same shape (X of symbols), ``h`` a Symbol and
+    ``degree`` an integer from 1 to ``MAX_SERIES_ORDER`` + 1.
     """
+    if not isinstance(g, sp.MatrixBase):
+        raise TypeError(f"g must be a SymPy column Matrix (the field), got {type(g).__name__}")
+    if not isinstance(X, sp.MatrixBase) or not all(isinstance(s, sp.Symbol) for s in X):
+        raise TypeError(f"X must be a SymPy column Matrix of symbols, got {type(X).__name__}")
+    if g.shape != X.shape:
+        raise ValueError(f"g and X must have the same shape, got {g.shape} and {X.shape}")
+    _symbol("h", h)
     _checks.choice("method", method, LINEAR_METHODS)
+    degree = _checks.positive_int("degree", degree, maximum=MAX_SERIES_ORDER + 1)
+    return _one_step(g, X, h, method, degree)
+
+
+def _symbol(name, value):
+    if not isinstance(value, sp.Symbol):
+        raise TypeError(f"{name} must be a SymPy Symbol, got {type(value).__name__} {value!r:.40}")
+    return value
+
+
+def _one_step(g, X, h, method, degree):
+    """``one_step`` without the argument checks (``modified_field`` calls it once per order)."""
     n = degree - 1  # stages are multiplied by h: they are needed to degree - 1
     from .gradients import BUTCHER_TABLEAUX
 
@@ -202,8 +227,16 @@ def one_step(g, X, h, method, degree):
 
 
 def exact_flow_series(f, x, h, degree):
-    """x + sum_{k=1}^{degree} h^k / k! (D_f^{k-1} f)(x), D_f g = g' f (the Lie derivative along f): the exact flow's Taylor polynomial."""
+    """x + sum_{k=1}^{degree} h^k / k! (D_f^{k-1} f)(x), D_f g = g' f (the Lie derivative along f): the exact flow's Taylor polynomial.
+
+    ``degree`` is an integer from 1 to ``MAX_SERIES_ORDER`` + 1; ``h`` a SymPy Symbol."""
     F, X, scalar = _as_state(f, x)
+    _symbol("h", h)
+    degree = _checks.positive_int("degree", degree, maximum=MAX_SERIES_ORDER + 1)
+    return _exact_flow_series(F, X, h, degree, scalar)
+
+
+def _exact_flow_series(F, X, h, degree, scalar=False):
     term, out = F, X
     for k in range(1, degree + 1):
         out = out + h**k / math.factorial(k) * term
@@ -219,6 +252,7 @@ def modified_field(f, x, h, method, order=3):
     ``f_k`` is the coefficient of h^{k+1} in (exact flow) - (one step applied to f + h f_1 + .. +
     h^{k-1} f_{k-1}): adding ``h^k f_k`` to the field adds exactly ``h^{k+1} f_k`` at that order, so
     one step of the truncated IMDE matches the exact flow up to O(h^{order+2}). Terms are simplified.
+    ``order`` is an integer from 1 to ``MAX_SERIES_ORDER``.
     """
     F, X, scalar = _as_state(f, x)
     if not isinstance(h, sp.Symbol):
@@ -232,11 +266,11 @@ def modified_field(f, x, h, method, order=3):
             "not separable; accepted: " + ", ".join(LINEAR_METHODS)
         )
     _checks.choice("method", method, LINEAR_METHODS)
-    order = _checks.positive_int("order", order)
-    exact = exact_flow_series(F, X, h, order + 1)
+    order = _checks.positive_int("order", order, maximum=MAX_SERIES_ORDER)
+    exact = _exact_flow_series(F, X, h, order + 1)
     terms, g = [], F
     for k in range(1, order + 1):
-        stepped = one_step(g, X, h, method, k + 1)
+        stepped = _one_step(g, X, h, method, k + 1)
         gap = (exact - stepped).applyfunc(lambda e: sp.expand(e).coeff(h, k + 1))
         fk = gap.applyfunc(lambda e: sp.simplify(sp.expand_trig(e)) if e != 0 else e)
         terms.append(fk)
@@ -247,10 +281,11 @@ def modified_field(f, x, h, method, order=3):
 def linear_imde_coefficients(method, order=3):
     """c_1..c_order with f_k = c_k a^{k+1} x: the IMDE series a_h = a (1 + sum_k c_k (a h)^k).
 
-    Obtained from ``modified_field`` for f = a x (cached, so a widget pays for SymPy once).
+    Obtained from ``modified_field`` for f = a x (cached, so a widget pays for SymPy once);
+    ``order`` from 1 to ``MAX_SERIES_ORDER``.
     """
     _checks.choice("method", method, LINEAR_METHODS)
-    order = _checks.positive_int("order", order)
+    order = _checks.positive_int("order", order, maximum=MAX_SERIES_ORDER)
     return _linear_coefficients(method, order)
 
 
@@ -279,19 +314,29 @@ def fit_linear_rate(a_star, T, method, n_sub, n_iter=100, a0=0.0):
     if n.dtype.kind not in "iu" or np.any(n < 1):
         raise ValueError(f"n_sub must hold integers >= 1, got {n_sub!r}")
     n_iter = _checks.positive_int("n_iter", n_iter)
-    a_star, n = np.broadcast_arrays(a_star, n)
+    try:
+        a_star, n = np.broadcast_arrays(a_star, n)
+    except ValueError as err:
+        raise ValueError(f"a_star and n_sub must broadcast, got shapes {a_star.shape} and {n.shape}") from err
+    _checks.bounded_work("fit_linear_rate", n_iter=n_iter, batch=a_star.size)
+    a0 = _checks.finite("a0", a0)
     h = T / n
     coeffs = STABILITY_POLYNOMIALS[method]
     derivative = tuple(k * c for k, c in enumerate(coeffs))[1:]
-    target = np.exp(a_star * T)
+    with np.errstate(over="ignore"):
+        target = np.exp(a_star * T)
+    if not np.all(np.isfinite(target)):
+        raise ValueError(f"a_star * T is too large: the data e^(a_star T) overflow (a_star * T must be below {np.log(np.finfo(float).max):.1f})")
 
     def residual(a):
         R = _poly(coeffs, a * h)
         return R**n - target, n * R ** (n - 1) * _poly(derivative, a * h) * h
 
-    a = np.full(a_star.shape, _checks.finite("a0", a0))
-    if np.any(_poly(coeffs, a * h) <= 0):
-        raise ValueError("a0 must give a positive one-step factor R(a0 h)")
+    a = np.full(a_star.shape, a0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        start = _poly(coeffs, a * h)
+    if not np.all(np.isfinite(start) & (start > 0)):
+        raise ValueError(f"a0 = {a0!r} must give a positive, finite one-step factor R(a0 h)")
     lam = np.full(a.shape, 1e-6)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         rho, drho = residual(a)

@@ -41,7 +41,7 @@ import numpy as np
 from scipy.linalg import expm
 
 from . import _checks
-from .batch_training import BatchHistory, backtrack, run_batched
+from .batch_training import BatchHistory, backtrack, check_training, run_batched
 
 __all__ = [
     "MatrixProblem",
@@ -83,8 +83,17 @@ def expm_stack(X):
     and the result squared s times (s per matrix, masked). The whole stack moves through each
     matrix product at once, which on small matrices is many times faster than
     ``scipy.linalg.expm`` (a Python loop over the stack); the tests check the two agree to 1e-11
-    relative. Matrices needing more than 60 squarings (1-norm > 2^60) go to scipy.
+    relative. Matrices needing more than 60 squarings (1-norm > 2^60) go to scipy. ``X`` must be
+    finite; an entry whose exponential overflows is inf (or nan where inf - inf arises in the
+    squarings of a huge matrix).
     """
+    X = _square_stack("X", X)
+    _checks.bounded_work("expm_stack", batch=X.size, n_steps=X.shape[-1])
+    return _expm(X)
+
+
+def _expm(X):
+    """``expm_stack`` without the argument check (the models call it with their own checked stacks)."""
     X = np.asarray(X, dtype=float)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         norm = np.max(np.sum(np.abs(X), axis=-2), axis=-1)
@@ -111,10 +120,6 @@ def expm_stack(X):
     return E
 
 
-def _expm(X):
-    return expm_stack(X)
-
-
 def frechet_expm(X, E):
     """The Frechet derivative Dexp_X[E] of the matrix exponential, for stacks (..., d, d).
 
@@ -123,6 +128,16 @@ def frechet_expm(X, E):
     """
     X = _square_stack("X", X)
     E = _square_stack("E", E, X.shape[-1])
+    try:
+        shape = np.broadcast_shapes(X.shape, E.shape)
+    except ValueError as err:
+        raise ValueError(f"X and E must broadcast against each other, got shapes {X.shape} and {E.shape}") from err
+    _checks.bounded_work("frechet_expm", batch=int(np.prod(shape)), n_steps=8 * X.shape[-1])
+    return _frechet_expm(X, E)
+
+
+def _frechet_expm(X, E):
+    """``frechet_expm`` without the argument checks (the models' gradients and Jacobians)."""
     X, E = np.broadcast_arrays(X, E)
     d = X.shape[-1]
     block = np.zeros(X.shape[:-2] + (2 * d, 2 * d))
@@ -193,7 +208,7 @@ class MatrixProblem:
             # A non-finite residual would stop expm's input check; such an entry has diverged anyway.
             bad = ~np.all(np.isfinite(R), axis=(-2, -1))
             R[bad] = 0.0
-            G = self.sigma**2 * self.t * frechet_expm(self.t * np.swapaxes(A, -1, -2), R)
+            G = self.sigma**2 * self.t * _frechet_expm(self.t * np.swapaxes(A, -1, -2), R)
             G[bad] = np.nan
         return G
 
@@ -210,7 +225,7 @@ class MatrixProblem:
         basis = np.eye(d * d).reshape(d * d, d, d)
         X = self.t * A[..., None, :, :]
         with np.errstate(over="ignore", invalid="ignore"):
-            columns = self.sigma * self.t * frechet_expm(np.broadcast_to(X, A.shape[:-2] + (d * d, d, d)), basis)
+            columns = self.sigma * self.t * _frechet_expm(np.broadcast_to(X, A.shape[:-2] + (d * d, d, d)), basis)
         return np.swapaxes(columns.reshape(A.shape[:-2] + (d * d, d * d)), -1, -2)
 
     def sample_x0(self, size, rng):
@@ -232,7 +247,7 @@ class CovariancePreconditioned:
     def __init__(self, lr, side="right", line_search=False):
         self.lr = _checks.positive_finite("lr", lr)
         self.side = _checks.choice("side", side, self.SIDES)
-        self.line_search = bool(line_search)
+        self.line_search = _checks.flag("line_search", line_search)
 
     def __repr__(self):
         return f"CovariancePreconditioned(lr={self.lr}, side={self.side!r}, line_search={self.line_search})"
@@ -314,7 +329,7 @@ class GaussNewton:
 
     def __init__(self, lr=1.0, line_search=False):
         self.lr = _checks.positive_finite("lr", lr)
-        self.line_search = bool(line_search)
+        self.line_search = _checks.flag("line_search", line_search)
 
     def __repr__(self):
         return f"GaussNewton(lr={self.lr}, line_search={self.line_search})"
@@ -369,14 +384,20 @@ def train_matrix(problem, optimizer, A0, n_iter, store=False, tol=None):
     or matrix stops being finite are frozen at their last finite matrix and flagged. ``store=True``
     keeps every iterate in ``MatrixHistory.A``.
     """
+    if not isinstance(problem, MatrixProblem):
+        raise TypeError(f"problem must be a MatrixProblem, got {type(problem).__name__} {problem!r:.60}")
     A = _square_stack("A0", A0, problem.d)
     if A.ndim == 2:
         A = A[None]
     if A.ndim != 3:
         raise ValueError(f"A0 must be one d x d matrix or a stack (n, d, d), got shape {A.shape}")
-    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    # one step costs a few exponentials of 2d x 2d blocks per run: d^3 per run and iteration
+    n_iter = check_training("train_matrix", problem, MatrixProblem, optimizer, n_iter, A.shape[0] * problem.d**3)
     if tol is not None:
         tol = _checks.positive_finite("tol", tol)
+    store = _checks.flag("store", store)
+    if store:
+        _checks.bounded_work("train_matrix (stored iterates)", n_iter=n_iter + 1, batch=A.size)
     params, losses, diverged_at = run_batched(problem, optimizer, A, n_iter, tol, store)
     return MatrixHistory(loss=losses, diverged_at=diverged_at, A=params)
 
@@ -384,6 +405,7 @@ def train_matrix(problem, optimizer, A0, n_iter, store=False, tol=None):
 def jordan_matrix(d, eigenvalue=-0.5, coupling=1.0):
     """The non-normal d x d matrix eigenvalue I + coupling N (N: ones on the superdiagonal)."""
     d = _checks.positive_int("d", d)
+    _checks.bounded_work("jordan_matrix", batch=d * d)
     eigenvalue = _checks.finite("eigenvalue", eigenvalue)
     coupling = _checks.finite("coupling", coupling)
     return eigenvalue * np.eye(d) + coupling * np.eye(d, k=1)
@@ -397,6 +419,8 @@ def random_matrices(n, d, scale=1.0, seed=0):
     n = _checks.positive_int("n", n)
     d = _checks.positive_int("d", d)
     scale = _checks.positive_finite("scale", scale)
+    seed = _checks.seed("seed", seed)
+    _checks.bounded_work("random_matrices", batch=n * d * d)
     return np.random.default_rng(seed).normal(0.0, scale / np.sqrt(d), size=(n, d, d))
 
 
@@ -408,7 +432,7 @@ def matrix_optimizer(name, lr):
     """The optimizer called ``name`` (one of MATRIX_OPTIMIZERS) with learning rate ``lr``."""
     from .optimizers import GD, Adam
 
-    _checks.choice("optimizer", name, MATRIX_OPTIMIZERS)
+    _checks.choice("optimizer name", name, MATRIX_OPTIMIZERS)
     lr = _checks.positive_finite("lr", lr)
     return {
         "GD": lambda: GD(lr),

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
-from .batch_training import BatchHistory, backtrack, run_batched
+from .batch_training import BatchHistory, backtrack, check_training, run_batched
 
 __all__ = [
     "NonlinearProblem",
@@ -45,10 +45,13 @@ __all__ = [
 ]
 
 
-def _theta(value):
-    arr = _checks.finite_array("theta", value)
+MAX_NODES = 1000  # Gauss-Hermite nodes (their weights underflow long before; the nodes cost n^2 memory)
+
+
+def _theta(value, name="theta"):
+    arr = _checks.finite_array(name, value)
     if arr.ndim < 1 or arr.shape[-1] != 2:
-        raise ValueError(f"theta must hold (a, b) pairs along its last axis (shape (..., 2)), got shape {arr.shape}")
+        raise ValueError(f"{name} must hold (a, b) pairs along its last axis (shape (..., 2)), got shape {arr.shape}")
     return arr
 
 
@@ -57,7 +60,9 @@ class NonlinearProblem:
 
     The expectation is Gauss-Hermite quadrature with ``n_nodes`` nodes, or the mean over
     ``n_samples`` states drawn with ``seed`` when ``n_samples`` is given; ``noise`` (default 0) adds
-    seeded N(0, noise^2) observation noise to the sampled data. ``n_steps`` RK4 steps over [0, t].
+    seeded N(0, noise^2) observation noise to the sampled data. ``n_steps`` RK4 steps over [0, t];
+    the work n_steps x (number of states) is limited by ``_checks.MAX_WORK`` and ``n_nodes`` by
+    ``MAX_NODES``. Data that overflow (a huge a* t or sigma) are refused.
     """
 
     def __init__(self, a_star=-1.0, b_star=1.0, t=1.0, sigma=1.0, n_steps=20, n_nodes=40,
@@ -67,26 +72,36 @@ class NonlinearProblem:
         self.t = _checks.positive_finite("t", t)
         self.sigma = _checks.positive_finite("sigma", sigma)
         self.n_steps = _checks.positive_int("n_steps", n_steps)
+        seed = _checks.seed("seed", seed)
         self.noise = _checks.finite("noise", noise)
         if self.noise < 0:
             raise ValueError(f"noise must be >= 0, got {noise!r}")
         if n_samples is None:
             if self.noise > 0:
                 raise ValueError("noise needs a sample: pass n_samples too")
-            self.n_nodes = _checks.positive_int("n_nodes", n_nodes)
+            self.n_nodes = _checks.positive_int("n_nodes", n_nodes, maximum=MAX_NODES)
             z, w = np.polynomial.hermite.hermgauss(self.n_nodes)
-            self.x0 = np.sqrt(2.0) * self.sigma * z
+            with np.errstate(over="ignore"):
+                self.x0 = np.sqrt(2.0) * self.sigma * z
             self.weights = w / np.sqrt(np.pi)
             self.n_samples = None
         else:
             self.n_samples = _checks.positive_int("n_samples", n_samples)
+            _checks.bounded_work("NonlinearProblem", n_steps=self.n_steps, n_samples=self.n_samples)
             rng = np.random.default_rng(seed)
             self.x0 = rng.normal(0.0, self.sigma, self.n_samples)
             self.weights = np.full(self.n_samples, 1.0 / self.n_samples)
+        _checks.bounded_work("NonlinearProblem", n_steps=self.n_steps, batch=self.x0.size)
+        if not np.all(np.isfinite(self.x0)):
+            raise ValueError(f"sigma = {self.sigma!r} is too large: the initial states overflow")
         self.seed = seed
         self.y = self.endpoint(np.array([self.a_star, self.b_star]))[0]
         if self.n_samples is not None and self.noise > 0:
-            self.y = self.y + rng.normal(0.0, self.noise, self.n_samples)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.y = self.y + rng.normal(0.0, self.noise, self.n_samples)
+        if not np.all(np.isfinite(self.y)):
+            raise ValueError(f"the data overflow: a_star = {self.a_star!r}, b_star = {self.b_star!r}, t = {self.t!r}, "
+                             f"sigma = {self.sigma!r}, noise = {self.noise!r} give non-finite endpoints")
 
     def __repr__(self):
         return (f"NonlinearProblem(a_star={self.a_star}, b_star={self.b_star}, t={self.t}, "
@@ -167,7 +182,7 @@ class DiagonalScaled:
 
     def __init__(self, lr, line_search=False):
         self.lr = _checks.positive_finite("lr", lr)
-        self.line_search = bool(line_search)
+        self.line_search = _checks.flag("line_search", line_search)
 
     def __repr__(self):
         return f"DiagonalScaled(lr={self.lr}, line_search={self.line_search})"
@@ -194,7 +209,7 @@ class GaussNewton2:
         self.damping = _checks.finite("damping", damping)
         if self.damping < 0:
             raise ValueError(f"damping must be >= 0, got {damping!r}")
-        self.line_search = bool(line_search)
+        self.line_search = _checks.flag("line_search", line_search)
 
     def __repr__(self):
         return f"GaussNewton2(lr={self.lr}, damping={self.damping}, line_search={self.line_search})"
@@ -209,11 +224,27 @@ class GaussNewton2:
             mu = self.damping * np.trace(H, axis1=-2, axis2=-1) / 2 + np.finfo(float).tiny
             good = np.all(np.isfinite(H), axis=(-2, -1)) & np.all(np.isfinite(g), axis=-1)
             Hd = np.where(good[..., None, None], H + mu[..., None, None] * np.eye(2), np.eye(2))
-            direction = -np.linalg.solve(Hd, np.where(good[..., None], g, 0.0)[..., None])[..., 0]
+            rhs = np.where(good[..., None], g, 0.0)[..., None]
+            try:
+                direction = -np.linalg.solve(Hd, rhs)[..., 0]
+            except np.linalg.LinAlgError:  # some H + mu I singular (damping 0): least squares there
+                direction = -_solve_or_lstsq(Hd, rhs)[..., 0]
             direction = np.where(good[..., None], direction, np.nan)
             if self.line_search:
                 return backtrack(problem, theta, np.nan_to_num(direction), g, self.lr)
             return theta + self.lr * direction
+
+
+def _solve_or_lstsq(M, b):
+    """Solve M x = b for a stack of 2 x 2 systems; the singular ones by least squares (minimum norm)."""
+    flat_M, flat_b = M.reshape(-1, 2, 2), b.reshape(-1, 2, 1)
+    out = np.empty(flat_b.shape)
+    for k in range(flat_M.shape[0]):
+        try:
+            out[k] = np.linalg.solve(flat_M[k], flat_b[k])
+        except np.linalg.LinAlgError:
+            out[k] = np.linalg.lstsq(flat_M[k], flat_b[k], rcond=None)[0]
+    return out.reshape(b.shape)
 
 
 @dataclass
@@ -232,12 +263,15 @@ def train_nonlinear(problem, optimizer, theta0, n_iter, tol=None):
     optimizer, with per-run state sliced alike); runs whose loss or parameters stop being finite are
     frozen at their last finite value, their loss set to inf, and flagged in ``diverged_at``.
     """
-    theta = _theta(theta0)
+    if not isinstance(problem, NonlinearProblem):
+        raise TypeError(f"problem must be a NonlinearProblem, got {type(problem).__name__} {problem!r:.60}")
+    theta = _theta(theta0, "theta0")
     if theta.ndim == 1:
         theta = theta[None]
     if theta.ndim != 2:
         raise ValueError(f"theta0 must have shape (2,) or (n, 2), got shape {theta.shape}")
-    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    n_iter = check_training("train_nonlinear", problem, NonlinearProblem, optimizer, n_iter,
+                            theta.shape[0] * problem.n_steps * problem.x0.size)
     if tol is not None:
         tol = _checks.positive_finite("tol", tol)
     params, losses, diverged_at = run_batched(problem, optimizer, theta, n_iter, tol)
@@ -249,7 +283,9 @@ def valley_curve(b, a_star=-1.0, b_star=1.0):
     b = _checks.finite_array("b", b)
     if np.any(b == 0):
         raise ValueError("b must be nonzero on the valley curve a = a* b* / b")
-    return _checks.finite("a_star", a_star) * _checks.finite("b_star", b_star) / b
+    a_star, b_star = _checks.finite("a_star", a_star), _checks.finite("b_star", b_star)
+    with np.errstate(over="ignore"):  # a huge a* b* / b overflows to +-inf
+        return a_star * b_star / b
 
 
 NONLINEAR_OPTIMIZERS = ("GD", "Adam", "diagonal", "diagonal + line search", "Gauss-Newton + line search")
@@ -259,7 +295,7 @@ def nonlinear_optimizer(name, lr):
     """The optimizer called ``name`` (one of NONLINEAR_OPTIMIZERS) with learning rate ``lr``."""
     from .optimizers import GD, Adam
 
-    _checks.choice("optimizer", name, NONLINEAR_OPTIMIZERS)
+    _checks.choice("optimizer name", name, NONLINEAR_OPTIMIZERS)
     lr = _checks.positive_finite("lr", lr)
     return {
         "GD": lambda: GD(lr),

@@ -40,7 +40,7 @@ def beyond_history(d=3, optimizer="covariance + line search", lr=0.5, coupling=1
     _checks.choice("optimizer", optimizer, MATRIX_OPTIMIZERS)
     lr = _checks.positive_finite("lr", lr)
     coupling = _checks.finite("coupling", coupling)
-    seed = _checks.positive_int("seed", seed, minimum=0)
+    seed = _checks.seed("seed", seed)
     n_iter = _checks.positive_int("n_iter", n_iter)
     problem = MatrixProblem(jordan_matrix(d, -0.5, coupling), t=1.0)
     return train_matrix(problem, matrix_optimizer(optimizer, lr), random_matrices(N_RUNS, d, seed=seed), n_iter)
@@ -57,6 +57,7 @@ def beyond_figure(d=3, optimizer="covariance + line search", lr=0.5, coupling=1.
 
 def draw_beyond(ax, d=3, optimizer="covariance + line search", lr=0.5, coupling=1.0, seed=0, n_iter=30):
     """Draw ``beyond_figure`` on ``ax``; return the ``MatrixHistory`` behind the curves (``beyond_history``)."""
+    _checks.axes("ax", ax)
     history = beyond_history(d, optimizer, lr, coupling, seed, n_iter)
     n_iter = history.loss.shape[0] - 1
     _fix_log_limits(ax, [history.loss])

@@ -33,6 +33,8 @@ IMDE_METHODS = LINEAR_METHODS
 T_DATA = 1.0
 _H_GRID = np.linspace(T_DATA / 40, T_DATA, 120)  # the curve's h values (the sliders reach h = 1/16)
 _RK4_MIN = rk4_minimum()[1]
+MAX_RATE = 50.0  # the figure's largest |a*| (e^{a* T} and its square stay far from overflow)
+MAX_SUB = 10_000  # the figure's largest n_sub (the solver path draws n_sub + 1 points)
 
 
 def imde_figure(method="euler", n_sub=2, a_star=-1.0):
@@ -68,12 +70,16 @@ def _rate_curve(a_star, method):
 def draw_imde(axes, method="euler", n_sub=2, a_star=-1.0):
     """Draw ``imde_figure`` on two Axes; return a dict of the numbers behind it.
 
-    Keys: ``h``, ``learned`` (trained rate), ``imde`` (``linear_rate``, nan when no real rate
-    exists), ``exists`` (bool), ``loss`` (the trained loss per unit second moment).
+    Keys: ``h``, ``learned`` (trained rate), ``imde`` (``linear_rate``, None when no real rate
+    exists), ``exists`` (bool), ``loss`` (the trained loss per unit second moment). ``axes`` is a
+    pair of matplotlib Axes; ``n_sub`` is at most ``MAX_SUB`` and |a_star| at most ``MAX_RATE``.
     """
+    _checks.axes("axes", axes, count=2)
     _checks.choice("method", method, IMDE_METHODS)
-    n_sub = _checks.positive_int("n_sub", n_sub)
+    n_sub = _checks.positive_int("n_sub", n_sub, maximum=MAX_SUB)
     a_star = _checks.finite("a_star", a_star)
+    if abs(a_star) > MAX_RATE:
+        raise ValueError(f"a_star must lie in [-{MAX_RATE:g}, {MAX_RATE:g}] for this figure, got {a_star!r}")
     ax_rate, ax_path = axes
     h = T_DATA / n_sub
     learned = fit_linear_rate(a_star, T_DATA, method, n_sub)
@@ -84,7 +90,7 @@ def draw_imde(axes, method="euler", n_sub=2, a_star=-1.0):
         imde = linear_rate(a_star, h, method)
         exists = True
     except ValueError:
-        imde, exists = np.nan, False
+        imde, exists = None, False
 
     # left: rate against h
     curve = _rate_curve(a_star, method)

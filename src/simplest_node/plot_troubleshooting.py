@@ -36,6 +36,7 @@ def time_rescaling_figure(c=2.0, lr=0.1, a0=-1.0, n_iter=100):
 
 def draw_time_rescaling(ax, c=2.0, lr=0.1, a0=-1.0, n_iter=100):
     """Draw ``time_rescaling_figure`` on ``ax``; return the two Histories (original, rescaled)."""
+    _checks.axes("ax", ax)
     c = _checks.positive_finite("c", c)
     lr = _checks.positive_finite("lr", lr)
     a0 = _checks.finite("a0", a0)

@@ -47,10 +47,14 @@ def _weights(width, n_draws, seed):
 
 def widget_model(activation="tanh", T=1.0, scaling="fixed", c=1.0):
     """The model behind the widget: explicit Euler with max(16, ceil(2T)) steps (dt <= 1/2),
-    sigma_u = sigma_v = 1 and sigma_w = c (``fixed``) or c / T (``1/T``)."""
+    sigma_u = sigma_v = 1 and sigma_w = c (``fixed``) or c / T (``1/T``); the step count is limited by
+    ``_checks.MAX_WORK``."""
     _checks.choice("scaling", scaling, SCALINGS)
     T = _checks.positive_finite("T", T)
     c = _checks.positive_finite("c", c)
+    if 2 * T > _checks.MAX_WORK:
+        raise ValueError(f"T = {T!r} asks for ceil(2 T) Euler steps; the limit is {_checks.MAX_WORK:.0e} "
+                         "(simplest_node._checks.MAX_WORK)")
     n_steps = max(16, int(np.ceil(2 * T)))
     sigma_w = c if scaling == "fixed" else c / T
     return WideNODE(activation, T=T, n_steps=n_steps, method="euler", sigma_w=sigma_w)
@@ -60,12 +64,12 @@ def widget_samples(activation="tanh", width=16, T=1.0, scaling="fixed", n_draws=
     """f(x) at x = (1, 0) for ``n_draws`` networks (seeded), as a 1-D array."""
     width = _checks.positive_int("width", width)
     n_draws = _checks.positive_int("n_draws", n_draws, minimum=2)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+    seed = _checks.seed("seed", seed)
     model = widget_model(activation, T, scaling)
+    _checks.bounded_work("widget_samples", n_steps=model.n_steps, n_draws=n_draws, width=width)
     weights = _weights(width, n_draws, int(seed))
     half = n_draws // 2
-    blocks = [Weights(*(a[:half] for a in weights)), Weights(*(a[half:] for a in weights))]
+    blocks = [Weights._make(a[:half] for a in weights), Weights._make(a[half:] for a in weights)]  # checked already
     return np.concatenate([f[:, 0] for f in _POOL.map(lambda block: model.forward(block, INPUT), blocks)])
 
 
@@ -78,6 +82,7 @@ def wide_histogram_figure(activation="tanh", width=16, T=1.0, scaling="fixed", n
     ax = fig.subplots()
     fig.subplots_adjust(left=0.11, right=0.97, bottom=0.14, top=0.85)
     sigma_w = "1" if scaling == "fixed" else "1/T"
+    _checks.choice("activation", activation, ACTIVATIONS)
     _draw(ax, samples, f"{activation}, width n = {width}, T = {T:g}, sigma_w = {sigma_w}")
     return fig
 
@@ -85,10 +90,31 @@ def wide_histogram_figure(activation="tanh", width=16, T=1.0, scaling="fixed", n
 def draw_wide_histogram(ax, samples, title=""):
     """Draw the histogram of ``samples``, the fitted normal density and the KS statistic on ``ax``.
 
-    Non-finite samples (overflow) are reported on the axes instead of drawn.
+    ``samples`` is a 1-D array of at least 2 real numbers; non-finite samples (overflow) are reported
+    on the axes instead of drawn, as are samples that are all equal. Returns the KS statistic (None
+    when nothing is drawn).
     """
+    _checks.axes("ax", ax)
+    samples = _real_samples(samples)
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a string, got {type(title).__name__} {title!r:.40}")
     ax.clear()
     return _draw(ax, samples, title)
+
+
+def _real_samples(value):
+    """``value`` as a 1-D float array of >= 2 real numbers (inf and nan allowed: they are reported)."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"samples must be an array of real numbers, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"samples must be an array of real numbers (a regular nesting), got {value!r:.60}") from err
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"samples must be an array of real numbers, got an array of dtype {arr.dtype}")
+    if arr.ndim != 1 or arr.size < 2:
+        raise ValueError(f"samples must be a 1-D array of at least 2 numbers, got shape {arr.shape}")
+    return arr.astype(float, copy=False)
 
 
 def _draw(ax, samples, title):
@@ -103,7 +129,13 @@ def _draw(ax, samples, title):
         set_title(ax, title, fontsize="medium")
         return None
     ks, mu, sigma = ks_normal(samples)
-    lim = max(4.0 * sigma, np.abs(samples - mu).max())
+    with np.errstate(over="ignore", invalid="ignore"):
+        lim = max(4.0 * sigma, np.abs(samples - mu).max())
+        drawable = np.isfinite(mu - lim) and np.isfinite(mu + lim) and np.isfinite(sigma**2)
+    if not drawable:  # finite, but too spread out for a histogram axis in floats
+        ax.text(0.5, 0.5, "outputs too large to draw", transform=ax.transAxes, ha="center", color="C3")
+        set_title(ax, f"{title}\nKS = {ks:.3f}", fontsize="medium")
+        return ks
     bins = np.linspace(mu - lim, mu + lim, 41)
     density, _ = np.histogram(samples, bins=bins, density=True)
     ax.stairs(density, bins, fill=True, color="C0", alpha=0.6, label=f"{samples.size} networks")

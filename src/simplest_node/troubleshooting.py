@@ -65,6 +65,23 @@ __all__ = [
 ]
 
 ADAPTIVE_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF")
+_MAX_EXPONENT = float(np.log(np.finfo(float).max))  # e^z overflows a double above this (709.78)
+_MIN_RTOL = 100 * np.finfo(float).eps  # scipy's solve_ivp raises smaller rtol to this, with a warning
+
+
+def _data_exponent(what, z):
+    """Refuse data e^z that overflow a double: z = a* t (or a* h) must stay below 709.78."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.asarray(z, dtype=float)
+    if not np.all(np.isfinite(z)) or np.any(z > _MAX_EXPONENT):
+        raise ValueError(f"{what} is too large: e^({what}) overflows a double (it must stay below {_MAX_EXPONENT:.2f})")
+
+
+def _rtol(value):
+    rtol = _checks.positive_finite("rtol", value)
+    if not _MIN_RTOL <= rtol <= 1.0:
+        raise ValueError(f"rtol must lie in [{_MIN_RTOL:.3g}, 1] (scipy's solve_ivp floor), got {value!r}")
+    return rtol
 
 
 # --- adjoint vs backpropagation during training ---------------------------------------------------
@@ -75,7 +92,8 @@ class AdjointRun:
     ``a_backprop`` / ``a_adjoint`` and ``loss_backprop`` / ``loss_adjoint`` have shape
     (n_iter + 1, len(a0)); the loss is the discrete loss of the solver model. ``diverged_*[j]`` is the
     first iteration whose iterate or loss was not finite (-1 if never); from there the entry is
-    frozen and its loss is inf. ``a_h`` is the solver's optimum, the zero of the discrete loss.
+    frozen at its last finite iterate and its loss is inf. ``a_h`` is the solver's optimum, the zero
+    of the discrete loss (None when the step is too coarse for the discrete loss to have a zero).
     """
 
     a_h: float
@@ -94,12 +112,16 @@ def _descend_tracked(problem, gradient, a0, lr, n_iter):
     active = np.ones(a.size, dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):
         params[0], losses[0] = a, problem.loss(a)
+        active &= np.isfinite(losses[0])
+        diverged[~active] = 0
+        losses[0, ~active] = np.inf
         for k in range(1, n_iter + 1):
             safe = np.where(active, a, 0.0)  # frozen entries are not evaluated
             proposal = a - lr * np.where(active, gradient(safe), 0.0)
-            a = np.where(active, proposal, a)
-            loss = np.where(active, problem.loss(np.where(np.isfinite(a), a, 0.0)), np.inf)
-            newly = active & ~(np.isfinite(a) & np.isfinite(loss))
+            finite = np.isfinite(proposal)
+            loss = np.where(active, problem.loss(np.where(finite, proposal, 0.0)), np.inf)
+            newly = active & ~(finite & np.isfinite(loss))
+            a = np.where(active & ~newly, proposal, a)  # a diverged entry keeps its last finite iterate
             diverged[newly] = k
             active &= ~newly
             loss[~active] = np.inf
@@ -112,18 +134,22 @@ def adjoint_training(a_star=2.0, t=1.0, n_steps=2, lr=0.05, a0=(3.0,), n_iter=20
 
     Both runs minimize the discrete loss Loss_h(a) = sigma^2/2 (R(a h)^n - e^{a* t})^2 of ``n_steps``
     steps of ``method`` (sigma = 1). The backprop gradient is Loss_h'(a) exactly; the adjoint gradient
-    integrates the adjoint system backwards with the same solver (``adjoint_gradient``).
+    integrates the adjoint system backwards with the same solver (``adjoint_gradient``). The work
+    n_iter x n_steps x len(a0) is limited by ``_checks.MAX_WORK``.
     """
+    _data_exponent("a_star * t", _checks.finite("a_star", a_star) * _checks.positive_finite("t", t))
+    n_steps = _checks.positive_int("n_steps", n_steps)
     problem = LinearProblem(a_star=a_star, t=t, method=method, n_steps=n_steps)
     lr = _checks.positive_finite("lr", lr)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
     a0 = np.atleast_1d(_checks.finite_array("a0", a0)).astype(float)
     if a0.ndim != 1:
         raise ValueError(f"a0 must be a scalar or a 1-D array, got shape {a0.shape}")
+    _checks.bounded_work("adjoint_training", n_iter=n_iter + 1, n_steps=2 * problem.n_steps, batch=a0.size)
     try:
         a_h = float(discrete_optimum(problem.a_star, problem.t, method, problem.n_steps))
     except ValueError:
-        a_h = float("nan")  # the step is too coarse for a zero of the discrete loss
+        a_h = None  # the step is too coarse for a zero of the discrete loss
     runs = [
         _descend_tracked(problem, lambda a, g=g: g(problem, a, method, problem.n_steps), a0, lr, n_iter)
         for g in (backprop_gradient, adjoint_gradient)
@@ -136,12 +162,21 @@ def euler_adjoint_ratio(z, n_steps):
     """Adjoint gradient over backprop gradient for n Euler steps of z = a h: (1 + z) sum_{k<n} (1 - z^2)^k / n.
 
     Per step the adjoint carries lambda back by (1 + z) but rebuilds x backwards by (1 - z) instead of
-    1 / (1 + z); the ratio is 1 only for z = 0 and tends to 1 as h -> 0 at fixed a.
+    1 / (1 + z); the ratio is 1 only for z = 0 and tends to 1 as h -> 0 at fixed a. ``z`` is finite
+    (a number or an array); where the ratio overflows it is +-inf (the sign of its largest term).
+    The work n_steps x z.size is limited by ``_checks.MAX_WORK``.
     """
-    z = np.asarray(z, dtype=float)
+    z = _checks.finite_array("z", z)
     n_steps = _checks.positive_int("n_steps", n_steps)
-    q = 1.0 - z**2
-    return (1.0 + z) * sum(q**k for k in range(n_steps)) / n_steps
+    _checks.bounded_work("euler_adjoint_ratio", n_steps=n_steps, batch=z.size)
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = 1.0 - z**2
+        out = (1.0 + z) * sum(q**k for k in range(n_steps)) / n_steps
+        if not np.all(np.isfinite(out)):
+            # |q| > 1 there: the last term (1 + z) q^(n-1) dominates and gives the sign
+            sign = np.sign(1.0 + z) * np.sign(q) ** (n_steps - 1)
+            out = np.where(np.isfinite(out), out, sign * np.inf)
+    return out if out.ndim else float(out)
 
 
 def adjoint_slope_ratio(a_star, t, n_steps, method="euler", rel_step=1e-6):
@@ -149,15 +184,26 @@ def adjoint_slope_ratio(a_star, t, n_steps, method="euler", rel_step=1e-6):
 
     Both gradients vanish at a_h; gradient descent converges to a_h for small learning rates only if
     the slope there is positive. A ratio <= 0 means adjoint-driven descent is repelled from a_h.
-    Central differences with step ``rel_step`` max(1, |a_h|).
+    Central differences with step ``rel_step`` max(1, |a_h|), rel_step in [1e-12, 0.1]; a ValueError
+    if the backprop slope comes out 0 or not finite (no ratio then).
     """
+    _data_exponent("a_star * t", _checks.finite("a_star", a_star) * _checks.positive_finite("t", t))
+    n_steps = _checks.positive_int("n_steps", n_steps, maximum=_checks.MAX_WORK)
     problem = LinearProblem(a_star=a_star, t=t, method=method, n_steps=n_steps)
+    rel_step = _checks.positive_finite("rel_step", rel_step)
+    if not 1e-12 <= rel_step <= 0.1:
+        raise ValueError(f"rel_step must lie in [1e-12, 0.1], got {rel_step!r}")
     a_h = float(discrete_optimum(problem.a_star, problem.t, method, problem.n_steps))
-    d = _checks.positive_finite("rel_step", rel_step) * max(1.0, abs(a_h))
+    d = rel_step * max(1.0, abs(a_h))
     pair = np.array([a_h - d, a_h + d])
-    slope_b = np.diff(backprop_gradient(problem, pair, method, problem.n_steps))[0]
-    slope_a = np.diff(adjoint_gradient(problem, pair, method, problem.n_steps))[0]
-    return float(slope_a / slope_b)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        slope_b = np.diff(backprop_gradient(problem, pair, method, problem.n_steps))[0]
+        slope_a = np.diff(adjoint_gradient(problem, pair, method, problem.n_steps))[0]
+        ratio = slope_a / slope_b
+    if not (np.isfinite(slope_b) and slope_b != 0 and np.isfinite(ratio)):
+        raise ValueError(f"the backprop gradient's slope at a_h = {a_h!r} is {slope_b!r} for a_star = {a_star!r}, "
+                         f"t = {t!r}, n_steps = {n_steps}: no ratio (try a larger rel_step or t)")
+    return float(ratio)
 
 
 # --- time rescaling ----------------------------------------------------------------------------------
@@ -181,10 +227,11 @@ def time_rescaling_runs(c=2.0, lr=0.1, a0=-1.0, n_iter=100, a_star=1.0, t=1.0):
     times c are those of gradient descent in the original unit with learning rate lr c^2.
     """
     a0 = _checks.finite("a0", a0)
+    n_iter = _checks.positive_int("n_iter", n_iter)
+    _checks.bounded_work("time_rescaling_runs", n_iter=n_iter, batch=2)
     problem = LinearProblem(a_star=a_star, t=t)
     other = rescaled_problem(problem, c)
     optimizer = GD(lr)
-    n_iter = _checks.positive_int("n_iter", n_iter)
     return train(problem, optimizer, [a0], n_iter), train(other, optimizer, [a0 / other.t * problem.t], n_iter)
 
 
@@ -199,6 +246,7 @@ def rk4_scalar_fit(a_star, h):
     """
     a_star = _checks.finite("a_star", a_star)
     h = _checks.positive_finite("h", h)
+    _data_exponent("a_star * h", a_star * h)
     coeffs = STABILITY_POLYNOMIALS["rk4"]
     derivative = np.array([k * c for k, c in enumerate(coeffs)][1:])
     critical = np.roots(derivative[::-1])
@@ -209,13 +257,32 @@ def rk4_scalar_fit(a_star, h):
 
 
 def _rate_and_step(rate, h):
-    """``rate`` as a complex array and ``h`` as a float array, both finite, h > 0."""
-    rate = np.asarray(rate, dtype=complex)
-    h = np.asarray(h, dtype=float)
-    if not (np.all(np.isfinite(rate)) and np.all(np.isfinite(h))):
-        raise ValueError("rate and h must be finite")
+    """``rate`` as a complex array and ``h`` as a float array, both finite and non-empty, h > 0,
+    broadcast together, with e^{rate h} finite."""
+    if rate is None or isinstance(rate, (str, bytes)):
+        raise TypeError(f"rate must be a real or complex number or array, got {type(rate).__name__}")
+    try:
+        arr = np.asarray(rate)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"rate must be a real or complex array (a regular nesting), got {rate!r:.60}") from err
+    if arr.dtype.kind not in "iufc":
+        raise TypeError(f"rate must be a real or complex number or array, got an array of dtype {arr.dtype}")
+    if arr.size == 0:
+        raise ValueError("rate must not be empty")
+    rate = arr.astype(complex)
+    if not np.all(np.isfinite(rate)):
+        raise ValueError("rate must be finite")
+    h = _checks.finite_array("h", h)
     if np.any(h <= 0):
         raise ValueError("h must be > 0")
+    try:
+        rate, h = np.broadcast_arrays(rate, h)
+    except ValueError as err:
+        raise ValueError(f"rate and h must broadcast, got shapes {rate.shape} and {h.shape}") from err
+    with np.errstate(over="ignore", invalid="ignore"):
+        growth = np.exp(rate * h)
+    if not np.all(np.isfinite(growth)):
+        raise ValueError("rate * h is too large: e^(rate h) overflows (its real part must stay below 709.78)")
     return rate, h
 
 
@@ -229,7 +296,6 @@ def oscillator_fit(rate, h, method="rk4"):
     """
     _checks.choice("method", method, STABILITY_POLYNOMIALS)
     rate, h = _rate_and_step(rate, h)
-    rate, h = np.broadcast_arrays(rate, h)
     coeffs = np.array(STABILITY_POLYNOMIALS[method], dtype=complex)
     out = np.empty(rate.shape, dtype=complex)
     for index in np.ndindex(rate.shape):
@@ -249,7 +315,10 @@ def implicit_midpoint_fit(rate, h):
     """
     rate, h = _rate_and_step(rate, h)
     w = np.exp(rate * h)
-    out = 2.0 * (w - 1.0) / (w + 1.0) / h
+    if np.any(w == -1.0):
+        raise ValueError("no rate reproduces e^(rate h) = -1 (rate h = i pi): R(z) = -1 has no finite root")
+    with np.errstate(over="ignore"):
+        out = 2.0 * (w - 1.0) / (w + 1.0) / h
     return out if out.ndim else out[()]
 
 
@@ -270,7 +339,9 @@ def precision_run(a, t_values, dtype="float32", a_star=1.0, h=0.05):
     The state x (from x0 = 1) and its forward-mode sensitivity s = dx/da advance together:
     x <- R(a h) x,  s <- R(a h) s + h R'(a h) x, every operation in ``dtype``; the data
     y = e^{a* t} are rounded to ``dtype``. Loss = (x_n - y)^2 / 2 and Loss' = (x_n - y) s_n (sigma = 1).
-    Every horizon must be a multiple of h. Overflow gives inf, inf - inf gives nan, as on a GPU.
+    Every horizon must be a multiple of h. Overflow gives inf, inf - inf gives nan, as on a GPU (that
+    nan is the experiment's point). ``a h``, ``a_star h`` and ``h`` must be representable in ``dtype``,
+    and the step count max(t_values) / h is limited by ``_checks.MAX_WORK``.
     """
     _checks.choice("dtype", dtype, ("float32", "float64"))
     a = _checks.finite("a", a)
@@ -279,7 +350,14 @@ def precision_run(a, t_values, dtype="float32", a_star=1.0, h=0.05):
     t = _checks.finite_array("t_values", t_values)
     if t.ndim != 1 or np.any(t <= 0):
         raise ValueError("t_values must be a 1-D array of horizons > 0")
-    steps = np.rint(t / h).astype(int)
+    info = np.finfo(dtype)
+    for name, value in (("a * h", a * h), ("a_star * h", a_star * h), ("h", h)):
+        if not abs(value) <= float(info.max):
+            raise ValueError(f"{name} = {value!r} overflows {dtype} (its largest number is {info.max:.3g})")
+    with np.errstate(over="ignore"):
+        ratio = t / h
+    _checks.bounded_work("precision_run", max_t_values_over_h=min(np.ceil(np.max(ratio)), 1e30))
+    steps = np.rint(ratio).astype(int)
     if np.any(np.abs(steps * h - t) > 1e-9 * np.maximum(1.0, t)):
         raise ValueError(f"every horizon in t_values must be a multiple of h = {h!r}")
     kind = np.dtype(dtype).type
@@ -336,21 +414,32 @@ def train_in_stages(a0, horizons, n_iter, a_star=1.0, sigma=1.0, lr_scale=1.0, n
     The data are a seeded batch of ``n_samples`` pairs (x0, y = e^{a* t} x0). At horizon t the learning
     rate is lr_scale / (t^2 mean(y^2)), the inverse of the curvature Loss''(a*) = t^2 E[y^2] computed
     from the data alone (it never uses a*). ``horizons=(T,)`` with n_iter = total gives the
-    full-horizon baseline with the same rule.
+    full-horizon baseline with the same rule. ``horizons`` is a non-empty sequence of horizons > 0;
+    the work n_iter x len(horizons) x n_samples is limited by ``_checks.MAX_WORK``.
     """
     a = _checks.finite("a0", a0)
+    if isinstance(horizons, (str, bytes)) or not isinstance(horizons, (list, tuple, np.ndarray)):
+        raise TypeError(f"horizons must be a sequence of horizons > 0, got {type(horizons).__name__} {horizons!r:.40}")
     horizons = tuple(_checks.positive_finite("horizons", h) for h in horizons)
     if not horizons:
         raise ValueError("horizons must hold at least one horizon")
     n_iter = _checks.positive_int("n_iter", n_iter)
     lr_scale = _checks.positive_finite("lr_scale", lr_scale)
+    n_samples = _checks.positive_int("n_samples", n_samples)
+    seed = _checks.seed("seed", seed)
+    _checks.bounded_work("train_in_stages", n_iter=n_iter, horizons=len(horizons), n_samples=n_samples)
+    _data_exponent("a_star * max(horizons)", _checks.finite("a_star", a_star) * max(horizons))
     final = LinearProblem(a_star=a_star, t=horizons[-1], sigma=sigma)
-    x0 = final.sample_x0(_checks.positive_int("n_samples", n_samples), np.random.default_rng(seed))
+    x0 = final.sample_x0(n_samples, np.random.default_rng(seed))
     iterates, ends, rates = [np.array([a])], [], []
     for horizon in horizons:
         problem = LinearProblem(a_star=a_star, t=horizon, sigma=sigma)
-        y = problem.target() * x0
-        lr = lr_scale / (horizon**2 * np.mean(y**2))
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            y = problem.target() * x0
+            lr = lr_scale / (horizon**2 * np.mean(y**2))
+        if not (np.isfinite(lr) and lr > 0):
+            raise ValueError(f"the learning rate lr_scale / (t^2 mean(y^2)) at horizon {horizon!r} is {lr!r}: "
+                             f"a_star = {a_star!r}, sigma = {sigma!r}, lr_scale = {lr_scale!r} are too extreme")
         history = train(problem, GD(lr), iterates[-1][-1:], n_iter)
         iterates.append(history.a[1:, 0])
         ends.append(sum(len(i) for i in iterates) - 1)
@@ -369,14 +458,18 @@ def adaptive_cost(a_values, t=1.0, method="RK45", rtol=1e-6, atol=1e-9, max_nfev
     Returns ``(nfev, rel_error)`` arrays over ``a_values``: the number of right-hand-side evaluations
     and |x(t) - e^{a t}| / max(e^{a t}, atol). The step of an explicit method on a fast-decaying field
     is limited by stability (about 3.3 / |a| for RK45), not by accuracy: nfev grows like |a| t. Runs that
-    would need more than ``max_nfev`` evaluations are stopped and reported as nfev = -1, error nan.
+    would need more than ``max_nfev`` evaluations are stopped and reported as nfev = -1, error inf
+    (as are solves that fail). ``rtol`` lies in [100 eps, 1]; e^{a t} must not overflow; the work
+    len(a_values) x max_nfev is limited by ``_checks.MAX_WORK``.
     """
     _checks.choice("method", method, ADAPTIVE_METHODS)
     t = _checks.positive_finite("t", t)
-    rtol = _checks.positive_finite("rtol", rtol)
+    rtol = _rtol(rtol)
     atol = _checks.positive_finite("atol", atol)
     max_nfev = _checks.positive_int("max_nfev", max_nfev)
     a_values = np.atleast_1d(_checks.finite_array("a_values", a_values))
+    _data_exponent("a_values * t", np.max(a_values) * t)
+    _checks.bounded_work("adaptive_cost", max_nfev=max_nfev, a_values=a_values.size)
     nfev, error = np.empty(a_values.size, dtype=int), np.empty(a_values.size)
     for j, a in enumerate(a_values):
         count = [0]
@@ -389,13 +482,16 @@ def adaptive_cost(a_values, t=1.0, method="RK45", rtol=1e-6, atol=1e-9, max_nfev
 
         options = {"jac": np.array([[a]])} if method in ("Radau", "BDF") else {}
         try:
-            sol = solve_ivp(field, (0.0, t), [1.0], method=method, rtol=rtol, atol=atol, **options)
+            with np.errstate(all="ignore"):  # extreme a, t or tolerances: judged by the result below
+                sol = solve_ivp(field, (0.0, t), [1.0], method=method, rtol=rtol, atol=atol, **options)
         except _Budget:
-            nfev[j], error[j] = -1, np.nan
+            nfev[j], error[j] = -1, np.inf
             continue
-        exact = np.exp(a * t)
+        with np.errstate(all="ignore"):
+            exact = np.exp(a * t)
+            err = abs(sol.y[0, -1] - exact) / max(exact, atol) if sol.success else np.inf
         nfev[j] = sol.nfev
-        error[j] = abs(sol.y[0, -1] - exact) / max(exact, atol) if sol.success else np.nan
+        error[j] = err if np.isfinite(err) else np.inf
     return nfev, error
 
 
@@ -459,7 +555,7 @@ def blow_up_solve(x0=1.0, t_end=2.0, method="RK45", rtol=1e-6, atol=1e-9):
     x0 = _checks.positive_finite("x0", x0)
     t_end = _checks.positive_finite("t_end", t_end)
     _checks.choice("method", method, ("RK45", "RK23", "DOP853"))
-    rtol = _checks.positive_finite("rtol", rtol)
+    rtol = _rtol(rtol)
     atol = _checks.positive_finite("atol", atol)
     with np.errstate(over="ignore", invalid="ignore"):
         sol = solve_ivp(lambda _, x: x * x, (0.0, t_end), [x0], method=method, rtol=rtol, atol=atol)
@@ -502,7 +598,10 @@ def backsolve_run(a_values, t=1.0, slow=-1.0, slow_star=-0.8, x0=(1.0, 1.0), rto
     (lambda, G) with x(s) from the forward dense output. Reference: the exact gradient
     r^T Dexp_{At}[t E_ij] x0 (Frechet derivative of the matrix exponential), r = e^{At} x0 - y.
     Going backwards the fast coordinate grows like e^{|a|(t-s)}, so an error e in x_h(t) along it
-    becomes e e^{|a| t} at s = 0.
+    becomes e e^{|a| t} at s = 0. ``rtol`` lies in [100 eps, 1]; an explicit solver's step is limited by
+    the fastest rate, so the work (|slow| + max |a|) t x len(a_values) is limited by
+    ``_checks.MAX_WORK``; the data e^{slow_star t} must not overflow. Where the exact gradient is 0
+    the gradient errors are absolute, not relative.
     """
     a_values = np.atleast_1d(_checks.finite_array("a_values", a_values)).astype(float)
     if a_values.ndim != 1 or np.any(a_values >= 0):
@@ -512,42 +611,51 @@ def backsolve_run(a_values, t=1.0, slow=-1.0, slow_star=-0.8, x0=(1.0, 1.0), rto
     x0 = np.asarray(_checks.finite_array("x0", x0), dtype=float)
     if x0.shape != (2,):
         raise ValueError(f"x0 must hold two numbers, got shape {x0.shape}")
-    rtol = _checks.positive_finite("rtol", rtol)
+    rtol = _rtol(rtol)
     atol = _checks.positive_finite("atol", atol)
+    with np.errstate(over="ignore"):
+        stiffness = (abs(slow) + np.max(np.abs(a_values))) * t
+    _checks.bounded_work("backsolve_run", stiffness_x_t=min(np.ceil(stiffness), 1e30), a_values=a_values.size)
+    _data_exponent("slow_star * t", slow_star * t)
+    _data_exponent("slow * t", slow * t)
     keys = ("forward_error", "fast_error", "reconstruction_error", "amplification",
             "grad_error_backsolve", "grad_error_interpolated", "nfev_forward", "nfev_backward")
     out = {key: np.empty(a_values.size) for key in keys}
-    for j, a in enumerate(a_values):
-        A = np.diag([slow, a])
-        exact = np.exp(np.array([slow, a]) * t) * x0
-        y = np.exp(np.array([slow_star, a]) * t) * x0
-        options = {"method": "RK45", "rtol": rtol, "atol": atol}
-        forward = solve_ivp(lambda _, x, A=A: A @ x, (0.0, t), x0, dense_output=True, **options)
-        x_t = forward.y[:, -1]
-        residual = x_t - y
+    with np.errstate(all="ignore"):  # extreme tolerances or rates: judged by the results below
+        for j, a in enumerate(a_values):
+            A = np.diag([slow, a])
+            exact = np.exp(np.array([slow, a]) * t) * x0
+            y = np.exp(np.array([slow_star, a]) * t) * x0
+            options = {"method": "RK45", "rtol": rtol, "atol": atol}
+            forward = solve_ivp(lambda _, x, A=A: A @ x, (0.0, t), x0, dense_output=True, **options)
+            x_t = forward.y[:, -1]
+            residual = x_t - y
 
-        def backsolve(_, state, A=A):
-            x, lam = state[:2], state[2:4]
-            return np.concatenate([A @ x, -A.T @ lam, -np.outer(lam, x).ravel()])
+            def backsolve(_, state, A=A):
+                x, lam = state[:2], state[2:4]
+                return np.concatenate([A @ x, -A.T @ lam, -np.outer(lam, x).ravel()])
 
-        def interpolated(s, state, A=A, dense=forward.sol):
-            lam = state[:2]
-            return np.concatenate([-A.T @ lam, -np.outer(lam, dense(s)).ravel()])
+            def interpolated(s, state, A=A, dense=forward.sol):
+                lam = state[:2]
+                return np.concatenate([-A.T @ lam, -np.outer(lam, dense(s)).ravel()])
 
-        back = solve_ivp(backsolve, (t, 0.0), np.concatenate([x_t, residual, np.zeros(4)]), **options)
-        inter = solve_ivp(interpolated, (t, 0.0), np.concatenate([residual, np.zeros(4)]), **options)
-        r_exact = exact - y
-        basis = np.eye(2)
-        grad = np.array([[r_exact @ expm_frechet(A * t, t * np.outer(basis[i], basis[k]), compute_expm=False) @ x0
-                          for k in range(2)] for i in range(2)])
-        norm = np.linalg.norm(grad)
-        out["forward_error"][j] = np.linalg.norm(x_t - exact) / np.linalg.norm(exact)
-        out["fast_error"][j] = abs(x_t[1] - exact[1])
-        out["reconstruction_error"][j] = np.linalg.norm(back.y[:2, -1] - x0)
-        out["amplification"][j] = np.exp(abs(a) * t)
-        out["grad_error_backsolve"][j] = np.linalg.norm(back.y[4:, -1].reshape(2, 2) - grad) / norm
-        out["grad_error_interpolated"][j] = np.linalg.norm(inter.y[2:, -1].reshape(2, 2) - grad) / norm
-        out["nfev_forward"][j], out["nfev_backward"][j] = forward.nfev, back.nfev
+            back = solve_ivp(backsolve, (t, 0.0), np.concatenate([x_t, residual, np.zeros(4)]), **options)
+            inter = solve_ivp(interpolated, (t, 0.0), np.concatenate([residual, np.zeros(4)]), **options)
+            r_exact = exact - y
+            basis = np.eye(2)
+            grad = np.array([[r_exact @ expm_frechet(A * t, t * np.outer(basis[i], basis[k]), compute_expm=False) @ x0
+                              for k in range(2)] for i in range(2)])
+            norm = np.linalg.norm(grad)
+            norm = norm if norm > 0 else 1.0  # an exact gradient 0: absolute errors
+            out["forward_error"][j] = np.linalg.norm(x_t - exact) / np.linalg.norm(exact)
+            out["fast_error"][j] = abs(x_t[1] - exact[1])
+            out["reconstruction_error"][j] = np.linalg.norm(back.y[:2, -1] - x0)
+            out["amplification"][j] = np.exp(abs(a) * t)
+            out["grad_error_backsolve"][j] = np.linalg.norm(back.y[4:, -1].reshape(2, 2) - grad) / norm
+            out["grad_error_interpolated"][j] = np.linalg.norm(inter.y[2:, -1].reshape(2, 2) - grad) / norm
+            out["nfev_forward"][j], out["nfev_backward"][j] = forward.nfev, back.nfev
+    for key in keys[:6]:  # a failed or overflowing solve: infinite error, never nan
+        out[key] = np.where(np.isfinite(out[key]), out[key], np.inf)
     out["nfev_forward"] = out["nfev_forward"].astype(int)
     out["nfev_backward"] = out["nfev_backward"].astype(int)
     return BacksolveRun(a_values, **out)

@@ -126,7 +126,7 @@ def activation(name):
     softplus(x) = log(1 + e^x); tanh; GELU(x) = x Phi(x) = x (1 + erf(x/sqrt 2))/2;
     ReLU(x) = max(x, 0) with ReLU'(0) = 0; identity(x) = x.
     """
-    _checks.choice("activation", name, ACTIVATIONS)
+    _checks.choice("activation name", name, ACTIVATIONS)
     return _ACT[name]
 
 
@@ -143,12 +143,25 @@ _TABLEAUS = {
 WIDE_METHODS = tuple(_TABLEAUS)
 
 
-class Weights(NamedTuple):
-    """D independent draws of the parameters: U (D, n, d), W (D, n, n), v (D, n)."""
-
+class _WeightArrays(NamedTuple):
     U: np.ndarray
     W: np.ndarray
     v: np.ndarray
+
+
+class Weights(_WeightArrays):
+    """D independent draws of the parameters: U (D, n, d), W (D, n, n), v (D, n).
+
+    The constructor checks that the three are finite real arrays of matching shapes.
+    (``Weights._make`` skips the checks; the package uses it for arrays it has just computed.)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, U, W, v):
+        U, W, v = (_checks.finite_array(name, value) for name, value in (("U", U), ("W", W), ("v", v)))
+        _check_shapes(U, W, v)
+        return super().__new__(cls, U, W, v)
 
     @property
     def n_draws(self):
@@ -172,11 +185,12 @@ def sample_weights(width, dim, n_draws=1, seed=0):
     width = _checks.positive_int("width", width)
     dim = _checks.positive_int("dim", dim)
     n_draws = _checks.positive_int("n_draws", n_draws)
+    _checks.bounded_work("sample_weights", n_draws=n_draws, width=width, width_plus_dim_plus_1=width + dim + 1)
     rng = _rng(seed)
     U = rng.standard_normal((n_draws, width, dim))
     W = rng.standard_normal((n_draws, width, width))
     v = rng.standard_normal((n_draws, width))
-    return Weights(U, W, v)
+    return Weights._make((U, W, v))
 
 
 def _rng(seed):
@@ -190,7 +204,11 @@ def _rng(seed):
 def _check_weights(weights):
     if not isinstance(weights, Weights):
         raise TypeError(f"weights must be a Weights tuple (see sample_weights), got {type(weights).__name__}")
-    U, W, v = (np.asarray(a) for a in weights)
+    _check_shapes(*(np.asarray(a) for a in weights))
+    return weights
+
+
+def _check_shapes(U, W, v):
     if W.ndim != 3 or W.shape[1] != W.shape[2]:
         raise ValueError(f"weights.W must have shape (D, n, n), got {W.shape}")
     D, n = W.shape[:2]
@@ -198,7 +216,6 @@ def _check_weights(weights):
         raise ValueError(f"weights.U must have shape (D, n, d) = ({D}, {n}, d), got {U.shape}")
     if v.shape != (D, n):
         raise ValueError(f"weights.v must have shape (D, n) = ({D}, {n}), got {v.shape}")
-    return weights
 
 
 class Grads(NamedTuple):
@@ -214,7 +231,9 @@ class WideNODE:
     """Hyperparameters of the weight-tied Neural ODE (see the module docstring).
 
     ``activation`` in ``ACTIVATIONS``; horizon ``T`` > 0; ``n_steps`` solver steps of ``method``
-    in ``euler``, ``midpoint``, ``heun``, ``rk4``; the scales ``sigma_u``, ``sigma_w``, ``sigma_v`` > 0.
+    in ``euler``, ``midpoint``, ``heun``, ``rk4`` (at most ``_checks.MAX_WORK``; each solve checks
+    the work n_steps x stages x (draws x width x inputs) against it too); the scales ``sigma_u``,
+    ``sigma_w``, ``sigma_v`` > 0.
     """
 
     activation: str = "tanh"
@@ -229,7 +248,7 @@ class WideNODE:
         _checks.choice("activation", self.activation, ACTIVATIONS)
         _checks.choice("method", self.method, WIDE_METHODS)
         object.__setattr__(self, "T", _checks.positive_finite("T", self.T))
-        object.__setattr__(self, "n_steps", _checks.positive_int("n_steps", self.n_steps))
+        object.__setattr__(self, "n_steps", _checks.positive_int("n_steps", self.n_steps, maximum=_checks.MAX_WORK))
         for name in ("sigma_u", "sigma_w", "sigma_v"):
             object.__setattr__(self, name, _checks.positive_finite(name, getattr(self, name)))
 
@@ -276,6 +295,17 @@ class WideNODE:
         (the cache of the backward pass), each of shape (D, n, B).
         """
         x = self._inputs(weights, x)
+        return_stages = _checks.flag("return_stages", return_stages)
+        return self._hidden(weights, x, return_stages)
+
+    def _work(self, weights, x, what):
+        """Check the work of one solve (steps x stages x the D x n x B hidden states) against MAX_WORK."""
+        _checks.bounded_work(what, n_steps=self.n_steps * len(_TABLEAUS[self.method][1]),
+                             batch=weights.n_draws * weights.width * x.shape[0])
+
+    def _hidden(self, weights, x, return_stages=False):
+        """``hidden`` for checked arguments."""
+        self._work(weights, x, "WideNODE")
         phi, _ = activation(self.activation)
         U, W, _v = weights
         n, d = weights.width, weights.dim
@@ -300,8 +330,8 @@ class WideNODE:
 
     def forward(self, weights, x):
         """Outputs f(x_b) of every draw: an array of shape (D, B)."""
-        h = self.hidden(weights, x)
-        return self._readout(weights, h)
+        x = self._inputs(weights, x)
+        return self._readout(weights, self._hidden(weights, x))
 
     def _readout(self, weights, h):
         phi, _ = activation(self.activation)
@@ -310,7 +340,8 @@ class WideNODE:
 
     def kernel(self, weights, x):
         """Per-network NNGP kernel sigma_v^2/n phi(h_T(x_b))^T phi(h_T(x_c)): shape (D, B, B)."""
-        h = self.hidden(weights, x)
+        x = self._inputs(weights, x)
+        h = self._hidden(weights, x)
         phi, _ = activation(self.activation)
         with np.errstate(over="ignore", invalid="ignore"):
             p = phi(h)
@@ -355,13 +386,17 @@ class WideNODE:
         x = self._inputs(weights, x)
         y = self._targets(weights, y, x.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):
-            return 0.5 * np.mean((self.forward(weights, x) - y) ** 2, axis=-1)
+            return 0.5 * np.mean((self._readout(weights, self._hidden(weights, x)) - y) ** 2, axis=-1)
 
     def grad_backprop(self, weights, x, y):
         """(loss (D,), Grads): the exact gradient of the discretized model by reverse mode."""
         x = self._inputs(weights, x)
         y = self._targets(weights, y, x.shape[0])
-        h_T, stages = self.hidden(weights, x, return_stages=True)
+        return self._grad_backprop(weights, x, y)
+
+    def _grad_backprop(self, weights, x, y):
+        """``grad_backprop`` for checked arguments (``train_wide`` calls it at every step)."""
+        h_T, stages = self._hidden(weights, x, return_stages=True)
         with np.errstate(over="ignore", invalid="ignore"):
             f = self._readout(weights, h_T)
             r = f - y
@@ -396,7 +431,7 @@ class WideNODE:
         c = self.sigma_w / np.sqrt(n)
         c_v = self.sigma_v / np.sqrt(n)
         Wt = np.ascontiguousarray(np.swapaxes(W, 1, 2))
-        h_T = self.hidden(weights, x)
+        h_T = self._hidden(weights, x)
         with np.errstate(over="ignore", invalid="ignore"):
             f = self._readout(weights, h_T)
             r = f - y
@@ -424,8 +459,12 @@ class WideNODE:
         stages p, q (no n x n Jacobian is formed). ``parts=True`` returns the three terms.
         """
         x = self._inputs(weights, x)
-        h_T, stages = self.hidden(weights, x, return_stages=True)
+        parts = _checks.flag("parts", parts)
         D, B = weights.n_draws, x.shape[0]
+        # the Gram matrices of all stage cotangents: (steps x stages x B)^2 x width per draw
+        m = self.n_steps * len(_TABLEAUS[self.method][1])
+        _checks.bounded_work("WideNODE.ntk", n_steps=m * B, batch=m * B * D * weights.width)
+        h_T, stages = self._hidden(weights, x, return_stages=True)
         with np.errstate(over="ignore", invalid="ignore"):
             lam0, kbars, pstages = self._backward(weights, x, h_T, stages, np.ones((D, B)))
             m = len(kbars)
@@ -475,6 +514,9 @@ def monte_carlo(model, width, x, n_draws, seed=0, chunk=250):
         x = x[None, :]
     if x.ndim != 2:
         raise ValueError(f"x must have shape (B, d), got {x.shape}")
+    for m in models:
+        _checks.bounded_work("monte_carlo", n_steps=m.n_steps * len(_TABLEAUS[m.method][1]), n_draws=n_draws,
+                             width=width, inputs=x.shape[0])
     sizes = [min(chunk, n_draws - start) for start in range(0, n_draws, chunk)]
     seeds = np.random.SeedSequence(int(seed)).spawn(len(sizes))
     outs = [[] for _ in models]
@@ -501,10 +543,16 @@ def ks_normal(samples):
     samples = _checks.finite_array("samples", samples)
     if samples.ndim != 1 or samples.size < 2:
         raise ValueError(f"samples must be a 1-D array of at least 2 numbers, got shape {samples.shape}")
-    mu, sigma = stats.norm.fit(samples)
+    # The statistic does not change under x -> x / c; samples near the overflow threshold are
+    # scaled down first so that the fit's sums cannot overflow (mu and sigma are scaled back).
+    scale = np.max(np.abs(samples))
+    scale = scale if scale > 1e150 else 1.0
+    mu, sigma = stats.norm.fit(samples / scale if scale != 1.0 else samples)
     if not sigma > 0:
         raise ValueError("samples must not all be equal")
-    return float(stats.kstest(samples, "norm", args=(mu, sigma)).statistic), float(mu), float(sigma)
+    ks = stats.kstest(samples / scale if scale != 1.0 else samples, "norm", args=(mu, sigma)).statistic
+    with np.errstate(over="ignore"):
+        return float(ks), float(mu * scale), float(sigma * scale)
 
 
 def loglog_slope(x, y):
@@ -530,32 +578,47 @@ class WideHistory(NamedTuple):
 def train_wide(model, weights, x, y, lr, n_iter):
     """Full-batch gradient descent on (U, W, v) of every draw at once, backprop gradients.
 
-    theta <- theta - lr * dL/dtheta. A draw whose loss becomes non-finite is frozen and its step
-    recorded in ``diverged_at``.
+    theta <- theta - lr * dL/dtheta. A draw whose loss or weights become non-finite is frozen at its
+    last finite weights, its step recorded in ``diverged_at`` and its loss inf from then on. The work
+    (n_iter + 1) x (the steps of one solve and its reverse pass) x (D x n x B hidden states) is
+    limited by ``_checks.MAX_WORK``.
     """
     if not isinstance(model, WideNODE):
         raise TypeError(f"model must be a WideNODE, got {type(model).__name__}")
     _check_weights(weights)
+    x = model._inputs(weights, x)
+    y = model._targets(weights, y, x.shape[0])
     lr = _checks.positive_finite("lr", lr)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    _checks.bounded_work("train_wide", n_iter=n_iter + 1, n_steps=2 * model.n_steps * len(_TABLEAUS[model.method][1]),
+                         batch=weights.n_draws * weights.width * x.shape[0])
     U, W, v = (np.array(a, dtype=float) for a in weights)
     D = W.shape[0]
     losses = np.empty((n_iter + 1, D))
     diverged = np.full(D, -1)
     for k in range(n_iter + 1):
-        current = Weights(U, W, v)
-        loss, g = model.grad_backprop(current, x, y)
-        losses[k] = loss
+        current = Weights._make((U, W, v))
+        loss, g = model._grad_backprop(current, x, y)
         bad = ~np.isfinite(loss) & (diverged < 0)
         diverged[bad] = k
+        losses[k] = np.where(diverged < 0, loss, np.inf)
         if k == n_iter:
             break
         live = (diverged < 0).astype(float)
         with np.errstate(over="ignore", invalid="ignore"):
-            U = U - lr * live[:, None, None] * np.nan_to_num(g.U)
-            W = W - lr * live[:, None, None] * np.nan_to_num(g.W)
-            v = v - lr * live[:, None] * np.nan_to_num(g.v)
-    return WideHistory(losses, diverged, Weights(U, W, v))
+            new = (U - lr * live[:, None, None] * np.nan_to_num(g.U),
+                   W - lr * live[:, None, None] * np.nan_to_num(g.W),
+                   v - lr * live[:, None] * np.nan_to_num(g.v))
+        finite = np.all(np.isfinite(new[0]), axis=(1, 2)) & np.all(np.isfinite(new[1]), axis=(1, 2)) \
+            & np.all(np.isfinite(new[2]), axis=1)
+        if finite.all():
+            U, W, v = new
+        else:  # a weight overflowed: that draw stops at its last finite weights
+            diverged[~finite & (diverged < 0)] = k + 1
+            U = np.where(finite[:, None, None], new[0], U)
+            W = np.where(finite[:, None, None], new[1], W)
+            v = np.where(finite[:, None], new[2], v)
+    return WideHistory(losses, diverged, Weights._make((U, W, v)))
 
 
 def linearized_loss(theta, residual, lr, n_iter):
@@ -573,12 +636,16 @@ def linearized_loss(theta, residual, lr, n_iter):
     if theta.ndim < 2 or theta.shape[-1] != theta.shape[-2] or residual.shape != theta.shape[:-1]:
         raise ValueError(f"theta must have shape (..., B, B) and residual (..., B); got {theta.shape}, {residual.shape}")
     B = theta.shape[-1]
-    lam, Q = np.linalg.eigh(0.5 * (theta + np.swapaxes(theta, -1, -2)))
-    coef = np.einsum("...ij,...i->...j", Q, residual)
-    factor = 1.0 - lr * lam / B
-    k = np.arange(n_iter + 1).reshape((-1,) + (1,) * lam.ndim)
+    _checks.bounded_work("linearized_loss", n_iter=n_iter + 1, batch=residual.size)
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.sum((factor**k * coef) ** 2, axis=-1) / (2 * B)
+        lam, Q = np.linalg.eigh(0.5 * (theta + np.swapaxes(theta, -1, -2)))
+        coef = np.einsum("...ij,...i->...j", Q, residual)
+        factor = 1.0 - lr * lam / B
+        k = np.arange(n_iter + 1).reshape((-1,) + (1,) * lam.ndim)
+        terms = factor**k * coef
+        # an eigen-direction the residual does not touch contributes 0 even where factor^k overflows
+        terms = np.where(coef == 0, 0.0, terms)
+        return np.sum(terms**2, axis=-1) / (2 * B)
 
 
 def ks_null_level(n_samples, n_repeats=200, seed=0):
@@ -589,6 +656,7 @@ def ks_null_level(n_samples, n_repeats=200, seed=0):
     """
     n_samples = _checks.positive_int("n_samples", n_samples, minimum=2)
     n_repeats = _checks.positive_int("n_repeats", n_repeats)
+    _checks.bounded_work("ks_null_level", n_samples=n_samples, n_repeats=n_repeats)
     rng = _rng(seed)
     z = rng.standard_normal((n_repeats, n_samples))
     mu = z.mean(axis=1, keepdims=True)

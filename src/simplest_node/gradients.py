@@ -37,6 +37,7 @@ expected gradient is sigma^2 times the gradient for x0 = 1. A batch ``x0`` (alon
 replaces the expectation by the batch mean.
 """
 
+import functools
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -224,6 +225,8 @@ def observed_orders(n_steps, errors):
         raise ValueError("n_steps must be 1-D with >= 2 entries and errors must have one row per entry")
     if np.any(np.diff(n) <= 0):
         raise ValueError("n_steps must be strictly increasing")
+    if np.any((e[:-1] == 0) & (e[1:] == 0)):
+        raise ValueError("errors are zero in two consecutive rows: there is no order to observe between them")
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.log(e[:-1] / e[1:])
     shape = (-1,) + (1,) * (e.ndim - 1)
@@ -290,7 +293,8 @@ def gradient_error_table(problem, a=0.5, methods=("euler", "midpoint", "rk4"), n
     for m in methods:
         for kind, function in (("backprop", backprop_gradient), ("adjoint", adjoint_gradient)):
             g = np.array([float(function(problem, a, m, int(n))) for n in steps])
-            tables[kind][m] = np.abs(g - exact) / abs(exact)
+            with np.errstate(over="ignore"):  # an error beyond the floats is inf
+                tables[kind][m] = np.abs(g - exact) / abs(exact)
     return ErrorTable(a, steps, methods, exact, tables["backprop"], tables["adjoint"])
 
 
@@ -440,6 +444,22 @@ def gradient_cost(method="rk4", n_steps=(4, 16, 64, 256), batch=256, repeat=3, s
 # zero moves away from it. ``LinearSystemFit`` makes this measurable with closed-form references.
 
 
+def _overflow_checked(method):
+    """A LinearSystemFit method run without overflow warnings: inf where its result overflows, and
+    a ValueError naming theta where the overflow leaves NaN (inf - inf) instead of a number."""
+
+    @functools.wraps(method)
+    def checked(self, theta, *args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            out = method(self, theta, *args, **kwargs)
+        if np.isnan(out).any():
+            raise ValueError(f"theta = {np.asarray(theta)!r:.60} is too far out: the model's solution "
+                             "overflows (inf - inf) there")
+        return out
+
+    return checked
+
+
 class LinearSystemFit:
     """dx/dt = A(theta) x in R^d with A(theta) = offset + sum_j theta_j basis[j], fitted to e^{A* t}.
 
@@ -490,6 +510,7 @@ class LinearSystemFit:
             raise ValueError(f"theta must have shape ({self.p},), got {theta.shape}")
         return theta
 
+    @_overflow_checked
     def matrix(self, theta):
         """A(theta) = offset + sum_j theta_j basis[j]."""
         return self.offset + np.tensordot(self._theta(theta), self.basis, axes=1)
@@ -505,11 +526,13 @@ class LinearSystemFit:
                              batch=3 * self.d**3)
         return self.matrix(theta), self.sigma * np.eye(self.d), n_steps, self.t / n_steps, BUTCHER_TABLEAUX[method]
 
+    @_overflow_checked
     def solver_map(self, theta, method, n_steps):
         """The d x d matrix x_n(I): n_steps of ``method`` on dx/dt = A(theta) x (= R(hA)^n)."""
         A, _, n_steps, h, (At, b) = self._setup(theta, method, n_steps)
         return _system_forward(A, np.eye(self.d), h, n_steps, At, b, None)
 
+    @_overflow_checked
     def loss(self, theta, method=None, n_steps=None):
         """Loss(theta) (exact flow, method=None) or Loss_h(theta) (``n_steps`` of ``method``)."""
         if method is None:
@@ -521,12 +544,14 @@ class LinearSystemFit:
     def _project(self, G):
         return np.tensordot(self.basis, G, axes=([1, 2], [0, 1]))
 
+    @_overflow_checked
     def exact_grad(self, theta):
         """The gradient of the exact-flow Loss (closed form through the Frechet derivative of expm)."""
         A = self.matrix(theta)
         R = expm(A * self.t) - self._target
         return self._project(self.sigma**2 * self.t * frechet_expm(self.t * A.T, R))
 
+    @_overflow_checked
     def backprop_grad(self, theta, method, n_steps):
         """The discrete adjoint: the exact gradient of Loss_h, by the reverse pass through the stages."""
         A, X0, n_steps, h, (At, b) = self._setup(theta, method, n_steps)
@@ -545,6 +570,7 @@ class LinearSystemFit:
             x_bar = x_bar + stage_bar.sum(axis=0)
         return self._project(A_bar)
 
+    @_overflow_checked
     def adjoint_grad(self, theta, method, n_steps, states="exact"):
         """The continuous adjoint integrated backwards with ``method`` (see the class docstring).
 

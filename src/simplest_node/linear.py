@@ -59,8 +59,20 @@ def _scale(name, value):
 
 
 def _rates(a):
-    """The public methods' check of ``a``: a non-empty array (or number) of finite real rates."""
-    return _checks.finite_array("a", a)
+    """The public methods' check of ``a``: a non-empty array (or number) of real rates, no NaN.
+
+    +-inf are accepted: the limits a -> -inf (the plateau, M = 0) and a -> inf (the wall, M = inf)
+    are well defined, and the book writes the plateau's height as ``loss(-np.inf)``.
+    """
+    try:
+        return _checks.finite_array("a", a)
+    except ValueError:
+        arr = np.asarray(a)  # it passed the type checks: it is empty or holds NaN or inf
+        if arr.size and not np.isnan(arr).any():
+            return arr.astype(float, copy=False)
+        if arr.size:
+            raise ValueError("a must not contain NaN (real rates only; +-inf are the landscape's limits)") from None
+        raise
 
 
 # Arrays of a up to this size have their last map evaluation kept (see LinearProblem._growth).
@@ -78,7 +90,7 @@ class LinearProblem:
     Parameters: ``a_star`` (true rate), ``t`` (sampling interval, > 0), ``sigma`` (std of x0, > 0),
     ``method`` (None for the exact flow, else one of euler, midpoint, heun, rk4) and ``n_steps``
     (solver steps over [0, t]; required with a method). Every method accepts an array ``a`` of
-    finite rates and broadcasts; ``x0`` (optional) is a batch of initial states along the last
+    rates (no NaN; +-inf give the limits) and broadcasts; ``x0`` (optional) is a batch of initial states along the last
     axis that replaces the expectation over N(0, sigma^2) by the batch mean.
 
     ``t`` and ``sigma`` must lie in [1e-100, 1e100] (so that t^2 and sigma^2 are positive finite

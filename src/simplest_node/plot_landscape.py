@@ -51,6 +51,13 @@ LANDSCAPE_SLIDERS = {
 A_RANGE = (-3.0, 3.0)
 
 
+def _drawable(values):
+    """``values`` for a log axis: zeros (nothing to draw) as NaN, values far above any of these
+    figures' axes capped at 1e100 (matplotlib's log transform overflows near the largest double)."""
+    values = np.asarray(values, dtype=float)
+    return np.where(values > 0, np.minimum(values, 1e100), np.nan)
+
+
 def landscape_overview_figure(ts=(0.5, 1.0, 2.0, 4.0), a_star=1.0, sigma=1.0):
     """Loss(a) and |Loss'(a)| on log scales for several sampling intervals ``ts``.
 
@@ -68,8 +75,8 @@ def landscape_overview_figure(ts=(0.5, 1.0, 2.0, 4.0), a_star=1.0, sigma=1.0):
     for k, t in enumerate(ts):
         p = LinearProblem(a_star=a_star, t=t, sigma=sigma)
         color = f"C{k}"
-        ax_loss.semilogy(grid, p.loss(grid), color=color, label=f"$t = {t:g}$")
-        ax_grad.semilogy(grid, np.abs(p.grad(grid)), color=color, label=f"$t = {t:g}$")
+        ax_loss.semilogy(grid, _drawable(p.loss(grid)), color=color, label=f"$t = {t:g}$")
+        ax_grad.semilogy(grid, _drawable(np.abs(p.grad(grid))), color=color, label=f"$t = {t:g}$")
         for edge, marker in (
             (plateau_edge(a_star, t), "o"),
             (concavity_threshold(a_star, t), "D"),
@@ -113,13 +120,14 @@ def gradient_vs_t_figure(a_values=(-3.0, -2.0, -1.0, 0.0, 0.5, 2.0), a_star=1.0,
     ax = fig.add_subplot()
     ts = np.geomspace(0.01, 20.0, 400)
     for k, a in enumerate(a_values):
-        ax.loglog(ts, gradient_vs_t(a, ts, a_star, sigma), color=f"C{k}", label=f"$a = {a:g}$")
+        ax.loglog(ts, _drawable(gradient_vs_t(a, ts, a_star, sigma)), color=f"C{k}", label=f"$a = {a:g}$")
         if a < a_star and a + a_star < 0:
             t_best = float(steepest_t(a, a_star))
             ax.loglog([t_best], gradient_vs_t(a, t_best, a_star, sigma), "x", color=f"C{k}", ms=9)
     a_first = a_values[0]
     sigma = LinearProblem(a_star=a_star, sigma=sigma).sigma  # checked by gradient_vs_t above
-    ax.loglog(ts, sigma**2 * abs(a_first - a_star) * ts**2, ":", color="0.3",
+    guide = sigma**2 * abs(a_first - a_star) * ts**2
+    ax.loglog(ts, _drawable(guide), ":", color="0.3",
               label=r"$\sigma^2 |a - a^*|\, t^2$" + f" (a = {a_first:g})")
     ax.set_ylim(1e-8, 1e6)
     ax.set_xlabel("sampling interval $t$ (time)")

@@ -28,3 +28,20 @@ def test_scrubber_bad_input():
     with pytest.raises(ValueError, match="n_frames"):
         scrubber(fig, lambda k: None, 0)
     plt.close("all")
+
+
+def test_scrubber_refuses_bad_arguments_before_drawing():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    fig.add_subplot()
+    with pytest.raises(ValueError, match="MAX_WORK"):  # used to draw frames it then dropped
+        scrubber(fig, lambda k: None, 10**12)
+    with pytest.raises(ValueError, match="dpi"):  # used to divide by zero
+        scrubber(fig, lambda k: None, 2, dpi=0)
+    with pytest.raises(ValueError, match="interval"):
+        scrubber(fig, lambda k: None, 2, interval=0)
+    with pytest.raises(TypeError, match="fig"):
+        scrubber(None, lambda k: None, 2)
+    with pytest.raises(TypeError, match="update"):
+        scrubber(fig, None, 2)

@@ -151,10 +151,14 @@ def test_gradient_descent_converges_to_the_solver_optimum():
         assert abs(a_h - 1.0) > 1e-3
 
 
-def test_descend_reports_divergence_as_nan():
-    # a <- a - lr (-10 a) = 11 a overflows; a <- a - lr (a - 1) converges to 1.
-    a = descend(lambda x: np.where(x > 1.5, -10 * x, x - 1), np.array([0.0, 3.0]), lr=1.0, n_iter=400)
-    assert a[0] == 1.0 and np.isnan(a[1])
+def test_descend_reports_divergence_as_inf():
+    # a <- a - lr (-10 a) = 11 a overflows; a <- a - lr (a - 1) converges to 1; -3 overflows downwards.
+    a = descend(lambda x: np.where(np.abs(x) > 1.5, -10 * x, x - 1), np.array([0.0, 3.0, -3.0]), lr=1.0,
+                n_iter=400)
+    assert a[0] == 1.0 and a[1] == np.inf and a[2] == -np.inf
+    # A step that turns NaN (inf - inf in the gradient) is reported as inf too, never as NaN.
+    a = descend(lambda x: np.where(x > 1.5, np.nan, x - 1), np.array([3.0]), lr=1.0, n_iter=3)
+    assert a[0] == np.inf
 
 
 def test_gradient_cost_keeps_a_callers_tracing():
@@ -395,3 +399,11 @@ def test_gradient_root_and_input_checks():
         OSC.adjoint_grad(THETA, "rk4", 4, states="stored")
     with pytest.raises(ValueError, match="method"):
         OSC.backprop_grad(THETA, "leapfrog", 4)
+
+
+def test_checks_instance():
+    from simplest_node import _checks
+
+    assert _checks.instance("x", 3, int, "an int") == 3
+    with pytest.raises(TypeError, match="x must be an int, got str"):
+        _checks.instance("x", "3", int, "an int")

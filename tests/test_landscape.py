@@ -207,3 +207,13 @@ def test_draw_on_given_axes():
     draw_landscape(ax, a0=-2.0, t=2.0)
     assert ax.lines and "(plateau)" in ax.get_title()
     plt.close(fig)
+
+
+def test_landscape_functions_refuse_nan_and_none():
+    from simplest_node import curvature, growth_ratio
+
+    for fn in (growth_ratio, curvature):  # used to return NaN
+        with pytest.raises(ValueError, match="a must contain only finite"):
+            fn(np.nan)
+        with pytest.raises(TypeError, match="a must be"):
+            fn(None)

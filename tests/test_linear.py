@@ -138,7 +138,44 @@ def test_bad_adjoint_and_batch_input():
         p.grad_adjoint(0.0, 0)
     with pytest.raises(ValueError, match="accepted"):
         p.grad_adjoint(0.0, 4, method="dopri5")
-    with pytest.raises(ValueError, match="non-empty batch"):
+    with pytest.raises(ValueError, match="x0 must not be empty"):
         p.loss(0.0, x0=np.array([]))
     with pytest.raises(ValueError, match="n_samples"):
         SampledLinearProblem(n_samples=0)
+
+
+@pytest.mark.parametrize("method", ["loss", "grad", "second_moment", "model_map", "model_map_derivative",
+                                    "grad_exact_flow"])
+def test_methods_refuse_what_is_not_a_finite_rate(method):
+    # Regression: these used to return NaN for a = nan or None and drop the imaginary part of 1+1j.
+    p = LinearProblem(method="rk4", n_steps=4) if method.startswith("model_map") else LinearProblem()
+    with pytest.raises(ValueError, match="a must not contain NaN"):
+        getattr(p, method)(np.array([0.0, np.nan]))
+    assert not np.isnan(getattr(p, method)(np.array([-np.inf, np.inf]))).any()  # the limits
+    for bad in (None, np.array([1 + 1j]), "abc", [[1.0], [1.0, 2.0]]):
+        with pytest.raises(TypeError, match="a must be"):
+            getattr(p, method)(bad)
+    with pytest.raises(ValueError, match="a must not be empty"):
+        getattr(p, method)([])
+
+
+def test_overflow_is_inf_not_nan():
+    p = LinearProblem()
+    with np.errstate(all="raise"):
+        assert p.grad(700.0) == np.inf
+        assert p.grad_adjoint(700.0, 8) == np.inf  # used to be nan
+        assert p.loss(1e308) == np.inf
+    with pytest.raises(ValueError, match="a_star"):  # the data themselves would overflow
+        LinearProblem(a_star=1e308)
+    with pytest.raises(ValueError, match="sigma"):  # sigma^2 would overflow
+        LinearProblem(sigma=1e200)
+    with pytest.raises(ValueError, match="x0"):
+        p.loss(0.0, x0=np.array([np.nan]))
+    with pytest.raises(ValueError, match="size must be an integer from 0 to"):
+        p.sample_x0(10**12, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="MAX_WORK"):
+        p.sample_x0((10**5, 10**5), np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng"):
+        p.sample_x0(3, None)
+    with pytest.raises(TypeError, match="method"):
+        LinearProblem(method=[], n_steps=3)

@@ -156,3 +156,25 @@ def test_draw_iterations_shows_first_hits_before_the_settling_time():
     with pytest.raises(ValueError, match="first_hits"):
         draw_iterations(ax, {"Adam": sweep}, first_hits=["GD"])
     plt.close(fig)
+
+
+def test_a_run_that_overflows_at_step_0_is_drawn_and_flagged():
+    # Regression: a0 = 400 overflows the loss at once; the figure used to fail on an empty path.
+    fig = training_figure("GD", 0.05, 400.0, 1.0)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any("diverged (overflow) at step 0" in t for t in texts)
+    plt.close("all")
+
+
+def test_figure_arguments_are_checked():
+    with pytest.raises(TypeError, match="fig"):
+        draw_training(None)
+    for bad in (-1, 3.5):
+        with pytest.raises((TypeError, ValueError), match="seed"):
+            training_figure("GD", 0.05, -2.0, 1.0, seed=bad)
+        with pytest.raises((TypeError, ValueError), match="seed"):
+            make_optimizer("GD", 0.05, seed=bad)
+    with pytest.raises(TypeError, match="optimizer"):
+        make_optimizer([], 0.05)
+    with pytest.raises(ValueError, match="MAX_WORK"):
+        training_figure("GD", 0.05, -2.0, 1.0, n_iter=10**12)

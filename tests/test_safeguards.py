@@ -180,3 +180,16 @@ def test_overshoot_threshold_for_tiny_rates(lr):
     uc = overshoot_threshold(lr)
     assert uc < np.log(lr)
     assert uc + np.exp(np.log(lr) - uc) == pytest.approx(np.log(2.0), abs=1e-8)
+
+
+def test_direction_refuses_nan_and_stays_defined_far_out():
+    from simplest_node import LinearProblem, variance_corrected_direction
+
+    p = LinearProblem()
+    with pytest.raises(ValueError, match="a must contain only finite"):  # used to return NaN
+        variance_corrected_direction(p, np.nan)
+    with pytest.raises(TypeError, match="problem"):
+        variance_corrected_direction(None, 0.0)
+    with np.errstate(all="raise"):
+        d = variance_corrected_direction(p, np.array([-1e308, 1e308]))
+    assert d[0] == np.inf and d[1] == -1.0  # -(1/t)(1 - e^{(a* - a) t}) in the limits

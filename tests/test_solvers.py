@@ -124,3 +124,32 @@ def test_field_returning_wrong_shape():
 def test_symplectic_needs_even_last_axis():
     with pytest.raises(ValueError, match="even length"):
         integrate(lambda t, x: -x, np.zeros(3), 1.0, 2, "leapfrog")
+
+
+def test_work_is_bounded_and_bad_states_refused():
+    import time
+
+    def f(t, x):
+        return -x
+
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="MAX_WORK"):  # used to run for days
+        integrate(f, 1.0, 1.0, 10**12)
+    assert time.perf_counter() - start < 1.0
+    with pytest.raises(ValueError, match="x0"):  # used to return NaN
+        integrate(f, np.nan, 1.0, 4)
+    with pytest.raises(TypeError, match="x0"):
+        integrate(f, np.array([1 + 1j]), 1.0, 4)
+    with pytest.raises(ValueError, match="h"):  # used to return NaN
+        step(f, 0.0, 1.0, np.nan)
+    with pytest.raises(TypeError, match="f must be a callable"):
+        integrate(None, 1.0, 1.0, 4)
+    with pytest.raises(TypeError, match="method"):
+        integrate(f, 1.0, 1.0, 4, method=[])
+
+
+def test_overflow_gives_inf_and_inf_minus_inf_is_refused():
+    with np.errstate(all="raise"):  # no warning escapes
+        assert integrate(lambda t, x: x * x, 1e200, 1.0, 1, method="euler") == np.inf
+        with pytest.raises(ValueError, match="overflowed"):
+            integrate(lambda t, x: -x, np.array([1e308]), 1.0, 4)

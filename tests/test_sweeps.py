@@ -312,7 +312,7 @@ def test_gd_overshoot_onset():
     h = train(EXACT, GD(0.05), [onset - 1e-3, onset + 1e-3], 1)
     assert h.a[1, 0] > edge > h.a[1, 1]
     assert gd_overshoot_onset(EXACT, 0.2) < onset  # a larger rate overshoots from lower down
-    assert np.isnan(gd_overshoot_onset(EXACT, 1e-9, a_max=2.0))
+    assert gd_overshoot_onset(EXACT, 1e-9, a_max=2.0) == np.inf  # no onset up to a_max
 
 
 @pytest.mark.parametrize(
@@ -369,3 +369,24 @@ def test_gd_bound_needs_the_plateau_term():
         gd_bound(RK4, 0.05, 0.0)
     with pytest.raises(ValueError, match="lr"):
         gd_bound(EXACT, -1.0, 0.0)
+
+
+def test_stability_boundary_stops_at_float_resolution():
+    # Regression: 12 rounds narrow the bracket below float spacing; this used to raise about lrs.
+    low, high = stability_boundary(EXACT, 0.2, 0.4, n_rounds=12)
+    assert low < high and high - low <= 4 * np.spacing(high)
+
+
+def test_gd_stability_limit_where_the_curvature_overflows():
+    with np.errstate(all="raise"):  # used to return nan with overflow warnings
+        assert gd_stability_limit(LinearProblem(a_star=400.0)) == 0.0
+
+
+def test_sweep_functions_check_the_problem():
+    for fn in (optimum, gd_stability_limit):
+        with pytest.raises(TypeError, match="problem"):
+            fn(None)
+    with pytest.raises(TypeError, match="problem"):
+        lr_stability_sweep(None, [0.1, 0.2])
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        SGDPerEntry(0.1, 4, seed=-1)

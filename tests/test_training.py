@@ -124,3 +124,25 @@ def test_zero_iterations():
 def test_bad_input(make, error, words):
     with pytest.raises(error, match=words):
         make()
+
+
+def test_train_bounds_its_work_and_checks_its_arguments():
+    with pytest.raises(ValueError, match="MAX_WORK"):  # used to ask for 7 TiB
+        train(EXACT, GD(0.1), [0.0], 10**12)
+    with pytest.raises(TypeError, match="a0"):  # used to train from a0 = 1
+        train(EXACT, GD(0.1), np.array([1 + 1j]), 3)
+    with pytest.raises(TypeError, match="problem"):
+        train(None, GD(0.1), [0.0], 3)
+    with pytest.raises(TypeError, match="optimizer"):
+        train(EXACT, None, [0.0], 3)
+    for bad in (-1, 3.5, None):  # seeds are checked when the optimizer is built, not at train time
+        with pytest.raises((TypeError, ValueError), match="seed"):
+            SGD(0.1, 4, seed=bad)
+        with pytest.raises((TypeError, ValueError), match="seed"):
+            SampledLinearProblem(seed=bad)
+
+
+def test_a_nan_update_freezes_the_entry_at_inf():
+    # From far below a*, the variance-corrected step is 0/0; the record says inf, never NaN.
+    h = train(EXACT, VarianceCorrected(0.5), [-1e308, 0.0], 3)
+    assert h.diverged_at[0] == 1 and not np.isnan(h.a).any()

@@ -97,6 +97,13 @@ def finite_array(name, value, allow_empty=False):
     return arr
 
 
+def instance(name, value, types, accepted):
+    """Return ``value`` after checking it is an instance of ``types``; ``accepted`` says what in words."""
+    if not isinstance(value, types):
+        raise TypeError(f"{name} must be {accepted}, got {type(value).__name__} {value!r:.40}")
+    return value
+
+
 def open_interval(name, value, low, high):
     """Return ``value`` as a float after checking low < value < high."""
     value = finite(name, value)

@@ -44,9 +44,22 @@ def scrubber(fig, update, n_frames, interval=300, dpi=72):
     """Animate ``fig`` by calling ``update(frame)`` for frame in 0..n_frames-1; return HTML.
 
     ``update`` redraws the figure's artists for one frame. Frames are embedded as PNG at ``dpi``
-    (keep n_frames * size modest: the page carries every frame).
+    (keep n_frames * size modest: the page carries every frame). ``interval`` (ms between frames)
+    must be > 0 and ``dpi`` lie in [10, 600]; the pixels drawn, n_frames x width x height at
+    ``dpi``, must stay within ``_checks.MAX_WORK``.
     """
+    from matplotlib.figure import Figure
+
+    _checks.instance("fig", fig, Figure, "a matplotlib Figure")
+    if not callable(update):
+        raise TypeError(f"update must be callable: update(frame) redraws the figure, got {type(update).__name__}")
     n_frames = _checks.positive_int("n_frames", n_frames)
+    interval = _checks.positive_finite("interval", interval)
+    dpi = _checks.positive_finite("dpi", dpi)
+    if not 10 <= dpi <= 600:
+        raise ValueError(f"dpi must lie in [10, 600], got {dpi!r}")
+    width, height = fig.get_size_inches()
+    _checks.bounded_work("scrubber", n_frames=n_frames, pixels=max(1, round(width * dpi) * round(height * dpi)))
     animation = FuncAnimation(fig, update, frames=n_frames, interval=interval, blit=False)
     with plt.rc_context({"savefig.dpi": dpi, "animation.embed_limit": 8.0}):
         html = animation.to_jshtml(default_mode="once")

@@ -37,6 +37,7 @@ expected gradient is sigma^2 times the gradient for x0 = 1. A batch ``x0`` (alon
 replaces the expectation by the batch mean.
 """
 
+import functools
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ import numpy as np
 from scipy.linalg import expm
 
 from . import _checks
-from .linear import STABILITY_POLYNOMIALS, LinearProblem, _poly
+from .linear import _LOG_MAX, STABILITY_POLYNOMIALS, LinearProblem, _overflowed_to_inf, _poly, _scale
 from .matrix import frechet_expm
 
 __all__ = [
@@ -77,19 +78,22 @@ BUTCHER_TABLEAUX = {
 }
 
 
-def _setup(problem, a, method, n_steps, x0):
+def _setup(problem, a, method, n_steps, x0, flag, what):
     if not isinstance(problem, LinearProblem):
         raise TypeError(f"problem must be a LinearProblem, got {type(problem).__name__}")
     _checks.choice("method", method, BUTCHER_TABLEAUX)
     n_steps = _checks.positive_int("n_steps", n_steps)
     a = _checks.finite_array("a", a)
+    if not isinstance(flag[1], (bool, np.bool_)):
+        raise TypeError(f"{flag[0]} must be True or False, got {flag[1]!r}")
     if x0 is None:
         x0, weight = np.ones(1), problem.sigma**2
     else:
-        x0 = _checks.finite_array("x0", x0)
+        x0 = problem._checked_x0(x0)
         if x0.ndim != 1:
             raise ValueError(f"x0 must be a 1-D batch of initial states, got shape {x0.shape}")
         weight = 1.0 / x0.size
+    _checks.bounded_work(what, n_steps=n_steps, stages=len(BUTCHER_TABLEAUX[method][1]), batch=a.size * x0.size)
     # Parameters along the leading axes, initial states along the last one.
     return a[..., None], x0, weight, n_steps, problem.t / n_steps
 
@@ -144,9 +148,13 @@ def backprop_gradient(problem, a, method="rk4", n_steps=10, x0=None, return_tape
     ``a``: array of rates (any shape); the result has the same shape. ``x0``: optional 1-D batch of
     initial states (default: the expectation over N(0, sigma^2)). With ``return_tape_size=True``
     also returns the number of floats the forward pass stored for the reverse pass
-    (n_steps * stages * len(a) * len(x0)): memory that grows linearly with n_steps.
+    (n_steps * stages * len(a) * len(x0)): memory that grows linearly with n_steps. Where the
+    reverse pass overflows (inf - inf), the result is the closed form of the same derivative,
+    m2 (R^n - e^{a* t}) (R^n)' (inf there), never NaN.
     """
-    a, x0, weight, n_steps, h = _setup(problem, a, method, n_steps, x0)
+    batch = x0
+    a, x0, weight, n_steps, h = _setup(problem, a, method, n_steps, x0, ("return_tape_size", return_tape_size),
+                                       "backprop_gradient")
     A, b = BUTCHER_TABLEAUX[method]
     tape = []
     with np.errstate(over="ignore", invalid="ignore"):
@@ -154,7 +162,16 @@ def backprop_gradient(problem, a, method="rk4", n_steps=10, x0=None, return_tape
         tape_size = sum(stages.size for stages in tape)
         x_bar = x_n - problem.target() * x0  # dLoss/dx_n for one sample
         grad = weight * _reverse(a, x_bar, h, A, b, tape).sum(axis=-1)
+        if np.isnan(grad).any():
+            discrete = _discrete(problem, method, n_steps)
+            closed = discrete._grad(a[..., 0], None if batch is None else x0)
+            grad = np.where(np.isnan(grad), np.where(np.isnan(closed), np.inf, closed), grad)
     return (grad, tape_size) if return_tape_size else grad
+
+
+def _discrete(problem, method, n_steps):
+    """The LinearProblem of ``problem``'s data with the model ``method``, ``n_steps``."""
+    return LinearProblem(problem.a_star, problem.t, problem.sigma, method=method, n_steps=n_steps)
 
 
 def _rk_step(field, y, h, A, b):
@@ -172,9 +189,11 @@ def adjoint_gradient(problem, a, method="rk4", n_steps=10, x0=None, return_state
     the augmented state y = (x, lambda, g) solves dx/dr = -a x, dlambda/dr = a lambda,
     dg/dr = lambda x from (x_n, x_n - e^{a* t} x0, 0); Loss'(a) is approximated by g at r = t.
     With ``return_state_size=True`` also returns the floats carried between steps: 3 per entry
-    (x, lambda, g), independent of n_steps.
+    (x, lambda, g), independent of n_steps. Where the solve overflows (inf - inf), the result is
+    inf with the sign of the exact integrand lambda x = (x_n - e^{a* t} x0) x_n, never NaN.
     """
-    a, x0, weight, n_steps, h = _setup(problem, a, method, n_steps, x0)
+    a, x0, weight, n_steps, h = _setup(problem, a, method, n_steps, x0, ("return_state_size", return_state_size),
+                                       "adjoint_gradient")
     A, b = BUTCHER_TABLEAUX[method]
 
     def backward(y):
@@ -187,6 +206,9 @@ def adjoint_gradient(problem, a, method="rk4", n_steps=10, x0=None, return_state
         for _ in range(n_steps):
             y = _rk_step(backward, y, h, A, b)
         grad = weight * y[2].sum(axis=-1)
+        if np.isnan(grad).any():
+            growth = _discrete(problem, method, n_steps)._growth(a[..., 0])[1]
+            grad = _overflowed_to_inf(grad, (growth - problem.target()) * growth)
     return (grad, y.size) if return_state_size else grad
 
 
@@ -196,11 +218,15 @@ def observed_orders(n_steps, errors):
     ``errors`` has the rows of ``n_steps`` on its first axis; returns one row fewer.
     """
     n = _checks.finite_array("n_steps", n_steps)
-    e = np.asarray(errors, dtype=float)
+    e = _checks.finite_array("errors", errors)
+    if e.ndim == 0 or np.any(e < 0):
+        raise ValueError("errors must be an array of errors >= 0 with one row per entry of n_steps")
     if n.ndim != 1 or n.size < 2 or e.shape[0] != n.size:
         raise ValueError("n_steps must be 1-D with >= 2 entries and errors must have one row per entry")
     if np.any(np.diff(n) <= 0):
         raise ValueError("n_steps must be strictly increasing")
+    if np.any((e[:-1] == 0) & (e[1:] == 0)):
+        raise ValueError("errors are zero in two consecutive rows: there is no order to observe between them")
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.log(e[:-1] / e[1:])
     shape = (-1,) + (1,) * (e.ndim - 1)
@@ -249,23 +275,34 @@ def gradient_error_table(problem, a=0.5, methods=("euler", "midpoint", "rk4"), n
     if not isinstance(problem, LinearProblem) or problem.method is not None:
         raise ValueError("problem must be an exact-flow LinearProblem (method=None)")
     a = _checks.finite("a", a)
-    methods = tuple(methods)
+    methods = tuple(_sequence("methods", methods))
     if not methods:
         raise ValueError("methods must not be empty")
     for m in methods:
         _checks.choice("method", m, BUTCHER_TABLEAUX)
-    steps = np.array([_checks.positive_int("n_steps", n) for n in n_steps])
+    steps = np.array([_checks.positive_int("n_steps", n, maximum=_checks.MAX_WORK) for n in _sequence("n_steps", n_steps)])
     if steps.size < 2 or np.any(np.diff(steps) <= 0):
         raise ValueError("n_steps must hold at least 2 strictly increasing integers")
+    _checks.bounded_work("gradient_error_table", n_steps=int(steps.sum()), methods=2 * len(methods), stages=4)
     exact = float(closed_form_gradient(problem, a))
     if exact == 0:
         raise ValueError("a must differ from a_star: the exact gradient vanishes there")
+    if not np.isfinite(exact):
+        raise ValueError(f"a = {a!r} is too far above a_star: the exact gradient overflows")
     tables = {"backprop": {}, "adjoint": {}}
     for m in methods:
         for kind, function in (("backprop", backprop_gradient), ("adjoint", adjoint_gradient)):
             g = np.array([float(function(problem, a, m, int(n))) for n in steps])
-            tables[kind][m] = np.abs(g - exact) / abs(exact)
+            with np.errstate(over="ignore"):  # an error beyond the floats is inf
+                tables[kind][m] = np.abs(g - exact) / abs(exact)
     return ErrorTable(a, steps, methods, exact, tables["backprop"], tables["adjoint"])
+
+
+def _sequence(name, value):
+    """``value`` as a list, after checking it is a list, tuple or 1-D array (not a string or number)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a list or tuple, got {type(value).__name__} {value!r:.40}")
+    return list(value)
 
 
 def discrete_optimum(a_star, t, method, n_steps):
@@ -277,11 +314,13 @@ def discrete_optimum(a_star, t, method, n_steps):
     Euler: a_h = (e^{a* h} - 1)/h; midpoint: a_h = (sqrt(2 e^{a* h} - 1) - 1)/h.
     """
     a_star = _checks.finite("a_star", a_star)
-    t = _checks.positive_finite("t", t)
+    t = _scale("t", t)
+    if not a_star * t <= _LOG_MAX:
+        raise ValueError(f"a_star * t must be at most {_LOG_MAX:g} (else e^(a* t) overflows), got {a_star * t!r}")
     _checks.choice("method", method, STABILITY_POLYNOMIALS)
-    n = np.asarray(n_steps)
-    if n.dtype.kind not in "iu" or np.any(n < 1):
-        raise ValueError(f"n_steps must be integers >= 1, got {n_steps!r}")
+    n = np.asarray(n_steps) if not isinstance(n_steps, (str, bytes)) else np.asarray(None)
+    if n.dtype.kind not in "iu" or n.size == 0 or np.any(n < 1):
+        raise ValueError(f"n_steps must be integers >= 1, got {n_steps!r:.60}")
     h = t / n.astype(float)
     coeffs = STABILITY_POLYNOMIALS[method]
     derivative = tuple(k * c for k, c in enumerate(coeffs))[1:]
@@ -307,17 +346,24 @@ def discrete_optimum(a_star, t, method, n_steps):
 def descend(gradient_function, a0, lr, n_iter):
     """Plain gradient descent a <- a - lr g(a) from the array ``a0``, with any gradient function.
 
-    Returns the final iterates (same shape as a0); entries that stop being finite are returned as nan.
+    Returns the final iterates (same shape as a0); an entry that stops being finite is returned as
+    inf with the sign of its last finite value's step (+inf or -inf: the run diverged).
     """
+    if not callable(gradient_function):
+        raise TypeError(f"gradient_function must be callable: a -> dLoss/da, got {type(gradient_function).__name__}")
     a = _checks.finite_array("a0", a0).copy()
     lr = _checks.positive_finite("lr", lr)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
-    if not callable(gradient_function):
-        raise TypeError("gradient_function must be callable: a -> dLoss/da")
+    _checks.bounded_work("descend", n_iter=n_iter, batch=a.size)
+    escaped = np.zeros(a.shape)  # the sign of the step that left the floats, per entry (0: none yet)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(n_iter):
-            a = a - lr * np.asarray(gradient_function(a))
-    return np.where(np.isfinite(a), a, np.nan)
+            new = a - lr * np.asarray(gradient_function(a))
+            if not np.isfinite(new).all():
+                lost = ~np.isfinite(new) & (escaped == 0) & np.isfinite(a)
+                escaped[lost] = np.where(np.isnan(new[lost]), 1.0, np.sign(new[lost] - a[lost]) + (new[lost] == a[lost]))
+            a = new
+    return np.where(np.isfinite(a), a, np.where(escaped < 0, -np.inf, np.inf))
 
 
 @dataclass
@@ -348,9 +394,14 @@ def gradient_cost(method="rk4", n_steps=(4, 16, 64, 256), batch=256, repeat=3, s
     ``repeat`` runs without tracing.
     """
     _checks.choice("method", method, BUTCHER_TABLEAUX)
-    steps = np.array([_checks.positive_int("n_steps", n) for n in n_steps])
-    batch = _checks.positive_int("batch", batch)
-    repeat = _checks.positive_int("repeat", repeat)
+    steps = np.array([_checks.positive_int("n_steps", n, maximum=_checks.MAX_WORK) for n in _sequence("n_steps", n_steps)])
+    if steps.size == 0:
+        raise ValueError("n_steps must hold at least one step count")
+    batch = _checks.positive_int("batch", batch, maximum=_checks.MAX_WORK)
+    repeat = _checks.positive_int("repeat", repeat, maximum=_checks.MAX_WORK)
+    seed = _checks.seed("seed", seed)
+    _checks.bounded_work("gradient_cost", n_steps=int(steps.sum()), runs=2 * (repeat + 2),
+                         stages=len(BUTCHER_TABLEAUX[method][1]), batch=batch)
     problem = LinearProblem(1.0, 1.0, 1.0)
     x0 = np.random.default_rng(seed).normal(size=batch)
     out = {k: [] for k in ("bf", "af", "bb", "ab", "bs", "as")}
@@ -393,6 +444,22 @@ def gradient_cost(method="rk4", n_steps=(4, 16, 64, 256), batch=256, repeat=3, s
 # zero moves away from it. ``LinearSystemFit`` makes this measurable with closed-form references.
 
 
+def _overflow_checked(method):
+    """A LinearSystemFit method run without overflow warnings: inf where its result overflows, and
+    a ValueError naming theta where the overflow leaves NaN (inf - inf) instead of a number."""
+
+    @functools.wraps(method)
+    def checked(self, theta, *args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            out = method(self, theta, *args, **kwargs)
+        if np.isnan(out).any():
+            raise ValueError(f"theta = {np.asarray(theta)!r:.60} is too far out: the model's solution "
+                             "overflows (inf - inf) there")
+        return out
+
+    return checked
+
+
 class LinearSystemFit:
     """dx/dt = A(theta) x in R^d with A(theta) = offset + sum_j theta_j basis[j], fitted to e^{A* t}.
 
@@ -427,9 +494,12 @@ class LinearSystemFit:
         if offset.shape != (self.d, self.d):
             raise ValueError(f"offset must be {self.d} x {self.d}, got shape {offset.shape}")
         self.offset = offset
-        self.t = _checks.positive_finite("t", t)
-        self.sigma = _checks.positive_finite("sigma", sigma)
-        self._target = expm(A_star * self.t)
+        self.t = _scale("t", t)
+        self.sigma = _scale("sigma", sigma)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._target = expm(A_star * self.t)
+        if not np.all(np.isfinite(self._target)):
+            raise ValueError("e^(A_star t) overflows: A_star * t is too large")
 
     def __repr__(self):
         return f"LinearSystemFit(p={self.p}, d={self.d}, t={self.t}, sigma={self.sigma})"
@@ -440,6 +510,7 @@ class LinearSystemFit:
             raise ValueError(f"theta must have shape ({self.p},), got {theta.shape}")
         return theta
 
+    @_overflow_checked
     def matrix(self, theta):
         """A(theta) = offset + sum_j theta_j basis[j]."""
         return self.offset + np.tensordot(self._theta(theta), self.basis, axes=1)
@@ -451,13 +522,17 @@ class LinearSystemFit:
     def _setup(self, theta, method, n_steps):
         _checks.choice("method", method, BUTCHER_TABLEAUX)
         n_steps = _checks.positive_int("n_steps", n_steps)
+        _checks.bounded_work("LinearSystemFit", n_steps=n_steps, stages=len(BUTCHER_TABLEAUX[method][1]),
+                             batch=3 * self.d**3)
         return self.matrix(theta), self.sigma * np.eye(self.d), n_steps, self.t / n_steps, BUTCHER_TABLEAUX[method]
 
+    @_overflow_checked
     def solver_map(self, theta, method, n_steps):
         """The d x d matrix x_n(I): n_steps of ``method`` on dx/dt = A(theta) x (= R(hA)^n)."""
         A, _, n_steps, h, (At, b) = self._setup(theta, method, n_steps)
         return _system_forward(A, np.eye(self.d), h, n_steps, At, b, None)
 
+    @_overflow_checked
     def loss(self, theta, method=None, n_steps=None):
         """Loss(theta) (exact flow, method=None) or Loss_h(theta) (``n_steps`` of ``method``)."""
         if method is None:
@@ -469,12 +544,14 @@ class LinearSystemFit:
     def _project(self, G):
         return np.tensordot(self.basis, G, axes=([1, 2], [0, 1]))
 
+    @_overflow_checked
     def exact_grad(self, theta):
         """The gradient of the exact-flow Loss (closed form through the Frechet derivative of expm)."""
         A = self.matrix(theta)
         R = expm(A * self.t) - self._target
         return self._project(self.sigma**2 * self.t * frechet_expm(self.t * A.T, R))
 
+    @_overflow_checked
     def backprop_grad(self, theta, method, n_steps):
         """The discrete adjoint: the exact gradient of Loss_h, by the reverse pass through the stages."""
         A, X0, n_steps, h, (At, b) = self._setup(theta, method, n_steps)
@@ -493,6 +570,7 @@ class LinearSystemFit:
             x_bar = x_bar + stage_bar.sum(axis=0)
         return self._project(A_bar)
 
+    @_overflow_checked
     def adjoint_grad(self, theta, method, n_steps, states="exact"):
         """The continuous adjoint integrated backwards with ``method`` (see the class docstring).
 
@@ -549,6 +627,7 @@ def damped_oscillator(k_star=4.0, c_star=1.0, t=1.0, sigma=1.0):
     """
     k_star = _checks.finite("k_star", k_star)
     c_star = _checks.finite("c_star", c_star)
+    t, sigma = _scale("t", t), _scale("sigma", sigma)
     basis = np.array([[[0.0, 0.0], [-1.0, 0.0]], [[0.0, 0.0], [0.0, -1.0]]])
     offset = np.array([[0.0, 1.0], [0.0, 0.0]])
     return LinearSystemFit(basis, offset + k_star * basis[0] + c_star * basis[1], t, offset, sigma)
@@ -562,22 +641,27 @@ def gradient_root(gradient, theta0, tol=1e-12, max_iter=50, eps=1e-6):
     Applied to a backprop gradient it finds the solver's optimum; to an adjoint gradient, the point
     where gradient descent with that gradient stops.
     """
+    if not callable(gradient):
+        raise TypeError(f"gradient must be callable: theta -> gradient array, got {type(gradient).__name__}")
     theta = _checks.finite_array("theta0", theta0).astype(float).copy()
     if theta.ndim != 1:
         raise ValueError(f"theta0 must be 1-D, got shape {theta.shape}")
-    if not callable(gradient):
-        raise TypeError("gradient must be callable: theta -> gradient array")
     tol = _checks.positive_finite("tol", tol)
     eps = _checks.positive_finite("eps", eps)
-    max_iter = _checks.positive_int("max_iter", max_iter)
+    max_iter = _checks.positive_int("max_iter", max_iter, maximum=_checks.MAX_WORK)
     p = theta.size
+    _checks.bounded_work("gradient_root", max_iter=max_iter, evaluations=2 * p + 1)
     for _ in range(max_iter):
-        g = np.asarray(gradient(theta), dtype=float)
-        J = np.empty((p, p))
-        for j in range(p):
-            e = np.zeros(p)
-            e[j] = eps
-            J[:, j] = (np.asarray(gradient(theta + e)) - np.asarray(gradient(theta - e))) / (2 * eps)
+        with np.errstate(over="ignore", invalid="ignore"):
+            g = np.asarray(gradient(theta), dtype=float)
+            J = np.empty((p, p))
+            for j in range(p):
+                e = np.zeros(p)
+                e[j] = eps
+                J[:, j] = (np.asarray(gradient(theta + e)) - np.asarray(gradient(theta - e))) / (2 * eps)
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(J))):
+            raise ValueError(f"the gradient or its central differences (eps = {eps:g}) are not finite at "
+                             f"theta = {theta}: start closer to the root or take a smaller eps")
         step = np.linalg.solve(J, g)
         theta = theta - step
         if np.max(np.abs(step)) <= tol * max(1.0, float(np.max(np.abs(theta)))):

@@ -28,7 +28,7 @@ All landmarks approach a* like 1/t as the sampling interval t grows.
 import numpy as np
 
 from . import _checks
-from .linear import LinearProblem
+from .linear import _LOG_MAX, LinearProblem, _scale
 
 __all__ = [
     "growth_ratio",
@@ -56,7 +56,7 @@ def _problem(a_star, t, sigma):
 def growth_ratio(a, a_star=1.0, t=1.0):
     """u = e^{(a - a*) t}: the model's terminal standard deviation divided by the data's."""
     p = _problem(a_star, t, 1.0)
-    a = np.asarray(a, dtype=float)
+    a = _checks.finite_array("a", a)
     with np.errstate(over="ignore"):
         return np.exp((a - p.a_star) * p.t)
 
@@ -95,7 +95,7 @@ def wall_edge(a_star=1.0, t=1.0, wall=WALL_RATIO):
 def curvature(a, a_star=1.0, t=1.0, sigma=1.0):
     """Loss''(a) = sigma^2 t^2 e^{a t} (2 e^{a t} - e^{a* t}) (exact flow); inf where it overflows."""
     p = _problem(a_star, t, sigma)
-    a = np.asarray(a, dtype=float)
+    a = _checks.finite_array("a", a)
     with np.errstate(over="ignore", invalid="ignore"):
         growth = np.exp(a * p.t)
         return p.sigma**2 * p.t**2 * growth * (2 * growth - p.target())
@@ -114,14 +114,16 @@ def gradient_identity_gap(a, a_star=1.0, t=1.0, sigma=1.0, x0=None):
     """Relative gap of the identity |Loss'|^2 = 2 t^2 sigma_a^2(t) Loss, evaluated numerically.
 
     Uses ``LinearProblem.grad``, ``.loss`` and ``.second_moment`` (with the batch ``x0`` if given,
-    where the identity holds with the batch's second moment). Returns |lhs - rhs| / max(lhs, tiny).
+    where the identity holds with the batch's second moment). Returns |lhs - rhs| / max(lhs, tiny);
+    inf where a side overflows (the gap cannot be evaluated there).
     """
     p = _problem(a_star, t, sigma)
     a = _checks.finite_array("a", a)
     with np.errstate(over="ignore", invalid="ignore"):
         lhs = p.grad(a, x0) ** 2
         rhs = 2 * p.t**2 * p.second_moment(a, x0) * p.loss(a, x0)
-        return np.abs(lhs - rhs) / np.maximum(lhs, np.finfo(float).tiny)
+        gap = np.abs(lhs - rhs) / np.maximum(lhs, np.finfo(float).tiny)
+        return np.where(np.isfinite(lhs) & np.isfinite(rhs), gap, np.inf)
 
 
 def gradient_vs_t(a, t, a_star=1.0, sigma=1.0):
@@ -132,10 +134,14 @@ def gradient_vs_t(a, t, a_star=1.0, sigma=1.0):
     """
     a = _checks.finite_array("a", a)
     t = _checks.finite_array("t", t)
-    if np.any(t <= 0):
-        raise ValueError("t must contain only finite numbers > 0")
+    if np.any(t < 1e-100) or np.any(t > 1e100):
+        raise ValueError("t must contain only numbers in [1e-100, 1e100]")
     a_star = _checks.finite("a_star", a_star)
-    sigma = _checks.positive_finite("sigma", sigma)
+    with np.errstate(over="ignore", invalid="ignore"):
+        too_large = np.any(a_star * t > _LOG_MAX)
+    if too_large:
+        raise ValueError(f"a_star * t must be at most {_LOG_MAX:g} for every t (else the data e^(a* t) overflow)")
+    sigma = _scale("sigma", sigma)
     with np.errstate(over="ignore", invalid="ignore"):
         growth = np.exp(a * t)
         return sigma**2 * t * growth * np.abs(growth - np.exp(a_star * t))
@@ -185,7 +191,7 @@ def gd_loss_ratio(a, lr, a_star=1.0, t=1.0, sigma=1.0):
     and expands as 1 - 2 eps + (2 - 1/u) eps^2 - (u - 1)(4u - 1)/(3u^2) eps^3 + O(eps^4): the
     first-order contraction 1 - 2 eps holds only for eps << 1 and eps << u. Written with expm1 and
     without dividing by u, so it stays accurate at the minimum (u = 1, where the ratio is
-    (1 - eps)^2), for tiny steps and deep on the plateau; inf or nan where the loss overflows.
+    (1 - eps)^2), for tiny steps and deep on the plateau; inf where the loss overflows.
     Vectorized over ``a`` and ``lr`` (broadcast together); every ``lr`` must be > 0.
     """
     a = _checks.finite_array("a", a)
@@ -198,4 +204,5 @@ def gd_loss_ratio(a, lr, a_star=1.0, t=1.0, sigma=1.0):
         w = lr * p.t * p.grad_exact_flow(a)  # = eps (u - 1)/u = t (a_k - a_{k+1}), without dividing by u
         small = np.abs(w) < 1e-300
         factor = np.where(small, -1.0, np.expm1(-w) / np.where(small, 1.0, w))  # (e^{-w} - 1)/w, -1 at w = 0
-        return (1 + eps * factor) ** 2
+        ratio = (1 + eps * factor) ** 2
+        return np.where(np.isnan(ratio), np.inf, ratio)

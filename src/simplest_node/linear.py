@@ -14,10 +14,12 @@ with m2 = E[x0^2] = sigma^2, or the empirical mean of x0^2 over a finite batch: 
 enters the loss only through its second moment.
 """
 
+import numbers
+
 import numpy as np
 
 from . import _checks
-from .solvers import EXPLICIT_METHODS, integrate
+from .solvers import EXPLICIT_METHODS, _integrate
 
 __all__ = ["STABILITY_POLYNOMIALS", "LinearProblem", "SampledLinearProblem"]
 
@@ -44,6 +46,35 @@ def _poly(coeffs, z):
     return out
 
 
+# The largest x with e^x finite, and the accepted range of t and sigma (t^2, sigma^2 stay normal floats).
+_LOG_MAX = 709.78  # just below log of the largest double, 709.7827
+_SCALE = (1e-100, 1e100)
+
+
+def _scale(name, value):
+    value = _checks.positive_finite(name, value)
+    if not _SCALE[0] <= value <= _SCALE[1]:
+        raise ValueError(f"{name} must lie in [{_SCALE[0]:g}, {_SCALE[1]:g}], got {value!r}")
+    return value
+
+
+def _rates(a):
+    """The public methods' check of ``a``: a non-empty array (or number) of real rates, no NaN.
+
+    +-inf are accepted: the limits a -> -inf (the plateau, M = 0) and a -> inf (the wall, M = inf)
+    are well defined, and the book writes the plateau's height as ``loss(-np.inf)``.
+    """
+    try:
+        return _checks.finite_array("a", a)
+    except ValueError:
+        arr = np.asarray(a)  # it passed the type checks: it is empty or holds NaN or inf
+        if arr.size and not np.isnan(arr).any():
+            return arr.astype(float, copy=False)
+        if arr.size:
+            raise ValueError("a must not contain NaN (real rates only; +-inf are the landscape's limits)") from None
+        raise
+
+
 # Arrays of a up to this size have their last map evaluation kept (see LinearProblem._growth).
 _MEMO_SIZE = 4096
 
@@ -58,15 +89,22 @@ class LinearProblem:
 
     Parameters: ``a_star`` (true rate), ``t`` (sampling interval, > 0), ``sigma`` (std of x0, > 0),
     ``method`` (None for the exact flow, else one of euler, midpoint, heun, rk4) and ``n_steps``
-    (solver steps over [0, t]; required with a method). Every method accepts an array ``a`` and
-    broadcasts; ``x0`` (optional) is a batch of initial states along the last axis that replaces
-    the expectation over N(0, sigma^2) by the batch mean.
+    (solver steps over [0, t]; required with a method). Every method accepts an array ``a`` of
+    rates (no NaN; +-inf give the limits) and broadcasts; ``x0`` (optional) is a batch of initial states along the last
+    axis that replaces the expectation over N(0, sigma^2) by the batch mean.
+
+    ``t`` and ``sigma`` must lie in [1e-100, 1e100] (so that t^2 and sigma^2 are positive finite
+    floats) and the data's factor e^{a* t} must be a finite float (a* t <= 709.78). Where the
+    model's map overflows (a far above a*) the loss, gradient and second moment are inf, never NaN.
     """
 
     def __init__(self, a_star=1.0, t=1.0, sigma=1.0, method=None, n_steps=None):
         self.a_star = _checks.finite("a_star", a_star)
-        self.t = _checks.positive_finite("t", t)
-        self.sigma = _checks.positive_finite("sigma", sigma)
+        self.t = _scale("t", t)
+        self.sigma = _scale("sigma", sigma)
+        if not self.a_star * self.t <= _LOG_MAX:
+            raise ValueError(f"a_star * t must be at most {_LOG_MAX:.6g} (else the data e^(a* t) x0 overflow), "
+                             f"got a_star = {self.a_star!r}, t = {self.t!r}")
         if method is None:
             if n_steps is not None:
                 raise ValueError("n_steps is only used with a solver method; pass method=... too")
@@ -74,7 +112,7 @@ class LinearProblem:
             _checks.choice("method", method, EXPLICIT_METHODS)
             if n_steps is None:
                 raise ValueError(f"method={method!r} needs n_steps (an integer >= 1)")
-            n_steps = _checks.positive_int("n_steps", n_steps)
+            n_steps = _checks.positive_int("n_steps", n_steps, maximum=_checks.MAX_WORK)
         self.method = method
         self.n_steps = n_steps
 
@@ -121,16 +159,28 @@ class LinearProblem:
 
     def model_map(self, a):
         """M(a): e^{a t} for the exact flow, R(a h)^n_steps for a solver."""
-        a = np.asarray(a, dtype=float)
+        a = _rates(a)
         with np.errstate(over="ignore", invalid="ignore"):
             growth = self._growth(a)[1]
             return growth.copy() if isinstance(growth, np.ndarray) else growth
 
     def model_map_derivative(self, a):
         """dM/da: t e^{a t} exactly, n R(a h)^(n-1) R'(a h) h for a solver."""
-        a = np.asarray(a, dtype=float)
+        a = _rates(a)
         with np.errstate(over="ignore", invalid="ignore"):
             return self._map_and_derivative(a)[1]
+
+    def _checked_x0(self, x0):
+        """The public methods' check of a batch ``x0`` (None: the expectation)."""
+        if x0 is None:
+            return None
+        x0 = _checks.finite_array("x0", x0)
+        if x0.ndim == 0:
+            raise ValueError("x0 must hold a non-empty batch of initial states along its last axis, got a number")
+        with np.errstate(over="ignore", under="ignore"):
+            if not np.all(np.isfinite(np.mean(x0**2, axis=-1))):
+                raise ValueError("x0 is too large: the batch mean of x0^2 overflows")
+        return x0
 
     def _m2(self, x0):
         if x0 is None:
@@ -141,14 +191,24 @@ class LinearProblem:
         return np.mean(x0**2, axis=-1)
 
     # --- the quantities the book studies -----------------------------------------------------
+    # Each public method checks its arguments and calls its unchecked twin (_loss, _grad,
+    # _second_moment): the training loop and the optimizers call the twins, once per step.
     def loss(self, a, x0=None):
-        """1/2 E[(x_a(t) - x_{a*}(t))^2] = m2/2 (M(a) - e^{a* t})^2."""
+        """1/2 E[(x_a(t) - x_{a*}(t))^2] = m2/2 (M(a) - e^{a* t})^2 (inf where M(a) overflows)."""
+        return self._loss(_rates(a), self._checked_x0(x0))
+
+    def _loss(self, a, x0=None):
+        """``loss`` without the argument checks (the training loop's hot path)."""
         with np.errstate(over="ignore", invalid="ignore"):
             m2 = self._m2(x0)
             return 0.5 * m2 * (self._growth(np.asarray(a, dtype=float))[1] - self.target()) ** 2
 
     def grad(self, a, x0=None):
         """The exact derivative of the loss of the model in use: m2 (M(a) - e^{a* t}) M'(a)."""
+        return self._grad(_rates(a), self._checked_x0(x0))
+
+    def _grad(self, a, x0=None):
+        """``grad`` without the argument checks (the training loop's hot path)."""
         with np.errstate(over="ignore", invalid="ignore"):
             m2 = self._m2(x0)
             growth, derivative = self._map_and_derivative(np.asarray(a, dtype=float))
@@ -156,13 +216,17 @@ class LinearProblem:
 
     def second_moment(self, a, x0=None):
         """E[x_a(t)^2] = m2 M(a)^2, the model's terminal variance sigma_k^2(t)."""
+        return self._second_moment(_rates(a), self._checked_x0(x0))
+
+    def _second_moment(self, a, x0=None):
+        """``second_moment`` without the argument checks (the training loop's hot path)."""
         with np.errstate(over="ignore", invalid="ignore"):
             m2 = self._m2(x0)
             return m2 * self._growth(np.asarray(a, dtype=float))[1] ** 2
 
     def grad_exact_flow(self, a):
         """The closed-form gradient of the exact-flow loss, sigma^2 t e^{a t}(e^{a t} - e^{a* t})."""
-        a = np.asarray(a, dtype=float)
+        a = _rates(a)
         with np.errstate(over="ignore", invalid="ignore"):
             growth = np.exp(a * self.t)
             return self.sigma**2 * self.t * growth * (growth - self.target())
@@ -175,11 +239,14 @@ class LinearProblem:
         integrated backwards alongside from the forward pass's final state (that of the model in
         use), all with ``n_steps`` steps of ``method`` (default: the problem's method, else rk4).
         Everything is linear in x0, so the expectation is sigma^2 times the value for x0 = 1.
+        Where the backward solve overflows, the result is inf with the sign of the exact
+        integrand lambda x = (x_a(t) - e^{a* t}) x_a(t) (as ``grad`` gives inf there), never NaN.
         """
         method = method if method is not None else (self.method or "rk4")
         _checks.choice("method", method, EXPLICIT_METHODS)
         n_steps = _checks.positive_int("n_steps", n_steps)
-        a = np.asarray(a, dtype=float)
+        a = _rates(a)
+        _checks.bounded_work("grad_adjoint", n_steps=n_steps, batch=3 * a.size)
         x_final = self.model_map(a)
 
         def backward(s, y):
@@ -189,12 +256,36 @@ class LinearProblem:
 
         y0 = np.stack(np.broadcast_arrays(x_final, x_final - self.target(), np.zeros_like(x_final)))
         with np.errstate(over="ignore", invalid="ignore"):
-            y_end = integrate(backward, y0, self.t, n_steps, method=method)
-        return self.sigma**2 * y_end[2]
+            y_end = _integrate(backward, y0, self.t, n_steps, method=method)
+            g = self.sigma**2 * y_end[2]
+            return _overflowed_to_inf(g, (x_final - self.target()) * x_final)
 
     def sample_x0(self, size, rng):
-        """Draw initial states x0 ~ N(0, sigma^2) of shape ``size`` from the generator ``rng``."""
+        """Draw initial states x0 ~ N(0, sigma^2) of shape ``size`` (an int >= 0 or a tuple of
+        them) from ``rng`` (a ``numpy.random.Generator``)."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                            f"got {type(rng).__name__}")
+        dims = (size,) if isinstance(size, numbers.Integral) or not isinstance(size, (tuple, list)) else size
+        dims = tuple(_checks.positive_int("size", d, minimum=0, maximum=_checks.MAX_WORK) for d in dims)
+        _checks.bounded_work("sample_x0", draws=int(np.prod(dims, dtype=object)))
+        return self._sample_x0(dims, rng)
+
+    def _sample_x0(self, size, rng):
+        """``sample_x0`` without the argument checks (the optimizers draw a batch every step)."""
         return rng.normal(0.0, self.sigma, size=size)
+
+
+def _overflowed_to_inf(g, sign):
+    """``g`` with its NaNs (from an overflowing solve: inf - inf) replaced by inf with the sign of
+    ``sign`` (0 where ``sign`` is 0): the value the gradient tends to there."""
+    nan = np.isnan(g)
+    if not np.any(nan):
+        return g
+    with np.errstate(invalid="ignore"):
+        fallback = np.where(sign == 0, 0.0, np.copysign(np.inf, sign))
+        fallback = np.where(np.isnan(fallback), np.inf, fallback)
+    return np.where(nan, fallback, g)
 
 
 class SampledLinearProblem(LinearProblem):
@@ -206,9 +297,9 @@ class SampledLinearProblem(LinearProblem):
 
     def __init__(self, a_star=1.0, t=1.0, sigma=1.0, method=None, n_steps=None, n_samples=100, seed=0):
         super().__init__(a_star, t, sigma, method, n_steps)
-        self.n_samples = _checks.positive_int("n_samples", n_samples)
-        self.seed = seed
-        self.x0 = self.sample_x0(self.n_samples, np.random.default_rng(seed))
+        self.n_samples = _checks.positive_int("n_samples", n_samples, maximum=_checks.MAX_WORK)
+        self.seed = _checks.seed("seed", seed)
+        self.x0 = self._sample_x0(self.n_samples, np.random.default_rng(self.seed))
         self.x1 = self.target() * self.x0
 
     def _m2(self, x0):
@@ -216,4 +307,5 @@ class SampledLinearProblem(LinearProblem):
 
     def grad_adjoint(self, a, n_steps, method=None):
         """As for the expectation, with sigma^2 replaced by the batch mean of x0^2."""
-        return super().grad_adjoint(a, n_steps, method) * (self._m2(None) / self.sigma**2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return super().grad_adjoint(a, n_steps, method) * (self._m2(None) / self.sigma**2)

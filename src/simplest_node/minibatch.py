@@ -19,6 +19,7 @@ import numpy as np
 from scipy import integrate, stats
 
 from . import _checks
+from .optimizers import _grad, _sample_x0, _second_moment
 
 __all__ = ["MOMENT_BATCHES", "VarianceCorrectedSGD", "moment_noise_rate"]
 
@@ -30,8 +31,8 @@ class VarianceCorrectedSGD:
 
     def __init__(self, lr, batch_size, seed=0, moment="same"):
         self.lr = _checks.positive_finite("lr", lr)
-        self.batch_size = _checks.positive_int("batch_size", batch_size)
-        self.seed = seed
+        self.batch_size = _checks.positive_int("batch_size", batch_size, maximum=_checks.MAX_WORK)
+        self.seed = _checks.seed("seed", seed)
         self.moment = _checks.choice("moment", moment, MOMENT_BATCHES)
 
     def __repr__(self):
@@ -44,14 +45,14 @@ class VarianceCorrectedSGD:
         return {"rng": np.random.default_rng(self.seed)}
 
     def update(self, problem, a, state, k):
-        batch = problem.sample_x0(self.batch_size, state["rng"])
+        batch = _sample_x0(problem, self.batch_size, state["rng"])
         if self.moment == "same":
             moment_batch = batch
         else:
-            moment_batch = problem.sample_x0(self.batch_size, state["rng"])
+            moment_batch = _sample_x0(problem, self.batch_size, state["rng"])
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            g = problem.grad(a, x0=batch)
-            return a - self.lr * g / (problem.t**2 * problem.second_moment(a, x0=moment_batch))
+            g = _grad(problem, a, x0=batch)
+            return a - self.lr * g / (problem.t**2 * _second_moment(problem, a, x0=moment_batch))
 
 
 def moment_noise_rate(lr, batch_size):

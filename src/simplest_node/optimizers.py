@@ -16,8 +16,34 @@ training a vector of initializations equals training each one alone, to the bit.
 import numpy as np
 
 from . import _checks
+from .linear import LinearProblem
 
 __all__ = ["GD", "SGD", "Adam", "VarianceCorrected"]
+
+
+# The updates run once per training step, after ``train`` has checked its arguments: on a
+# LinearProblem they call its unchecked twins (_grad, _second_moment, _sample_x0); the other
+# problems an optimizer serves (matrix, nonlinear) get their public methods.
+def _grad(problem, a, x0=None):
+    if isinstance(problem, LinearProblem):
+        return problem._grad(a, x0)
+    return problem.grad(a) if x0 is None else problem.grad(a, x0=x0)
+
+
+def _loss(problem, a):
+    return problem._loss(a) if isinstance(problem, LinearProblem) else problem.loss(a)
+
+
+def _second_moment(problem, a, x0=None):
+    if isinstance(problem, LinearProblem):
+        return problem._second_moment(a, x0)
+    return problem.second_moment(a) if x0 is None else problem.second_moment(a, x0=x0)
+
+
+def _sample_x0(problem, size, rng):
+    if isinstance(problem, LinearProblem):
+        return problem._sample_x0(size, rng)
+    return problem.sample_x0(size, rng)
 
 
 class GD:
@@ -33,7 +59,7 @@ class GD:
         return {}
 
     def update(self, problem, a, state, k):
-        return a - self.lr * problem.grad(a)
+        return a - self.lr * _grad(problem, a)
 
 
 class SGD:
@@ -41,8 +67,8 @@ class SGD:
 
     def __init__(self, lr, batch_size, seed=0):
         self.lr = _checks.positive_finite("lr", lr)
-        self.batch_size = _checks.positive_int("batch_size", batch_size)
-        self.seed = seed
+        self.batch_size = _checks.positive_int("batch_size", batch_size, maximum=_checks.MAX_WORK)
+        self.seed = _checks.seed("seed", seed)
 
     def __repr__(self):
         return f"SGD(lr={self.lr}, batch_size={self.batch_size}, seed={self.seed})"
@@ -51,8 +77,8 @@ class SGD:
         return {"rng": np.random.default_rng(self.seed)}
 
     def update(self, problem, a, state, k):
-        batch = problem.sample_x0(self.batch_size, state["rng"])
-        return a - self.lr * problem.grad(a, x0=batch)
+        batch = _sample_x0(problem, self.batch_size, state["rng"])
+        return a - self.lr * _grad(problem, a, x0=batch)
 
 
 class Adam:
@@ -75,7 +101,7 @@ class Adam:
         return {"m": np.zeros_like(a), "v": np.zeros_like(a)}
 
     def update(self, problem, a, state, k):
-        g = problem.grad(a)
+        g = _grad(problem, a)
         state["m"] = self.beta1 * state["m"] + (1 - self.beta1) * g
         state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * g * g
         m_hat = state["m"] / (1 - self.beta1**k)
@@ -100,4 +126,4 @@ class VarianceCorrected:
         return {}
 
     def update(self, problem, a, state, k):
-        return a - self.lr * problem.grad(a) / (problem.t**2 * problem.second_moment(a))
+        return a - self.lr * _grad(problem, a) / (problem.t**2 * _second_moment(problem, a))

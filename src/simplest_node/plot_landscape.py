@@ -22,6 +22,17 @@ from .landscape import (
 )
 from .linear import LinearProblem
 
+
+def _axes(name, value, count=None):
+    """``value`` checked as a matplotlib Axes (count=None) or a sequence of ``count`` Axes."""
+    from matplotlib.axes import Axes
+    if count is None:
+        return _checks.instance(name, value, Axes, "a matplotlib Axes")
+    if isinstance(value, Axes) or not hasattr(value, "__len__") or isinstance(value, str) or len(value) != count \
+            or not all(isinstance(ax, Axes) for ax in value):
+        raise TypeError(f"{name} must be a sequence of {count} matplotlib Axes, got {type(value).__name__}")
+    return value
+
 __all__ = [
     "LANDSCAPE_SLIDERS",
     "landscape_overview_figure",
@@ -40,12 +51,21 @@ LANDSCAPE_SLIDERS = {
 A_RANGE = (-3.0, 3.0)
 
 
+def _drawable(values):
+    """``values`` for a log axis: zeros (nothing to draw) as NaN, values far above any of these
+    figures' axes capped at 1e100 (matplotlib's log transform overflows near the largest double)."""
+    values = np.asarray(values, dtype=float)
+    return np.where(values > 0, np.minimum(values, 1e100), np.nan)
+
+
 def landscape_overview_figure(ts=(0.5, 1.0, 2.0, 4.0), a_star=1.0, sigma=1.0):
     """Loss(a) and |Loss'(a)| on log scales for several sampling intervals ``ts``.
 
     On each curve: a circle at the plateau edge a* + ln(0.1)/t, a diamond at the concavity
     threshold a* - ln(2)/t and a square at the wall edge a* + ln(10)/t.
     """
+    if isinstance(ts, (str, bytes)) or not isinstance(ts, (list, tuple, np.ndarray)):
+        raise TypeError(f"ts must be a list or tuple of sampling intervals, got {type(ts).__name__}")
     ts = [_checks.positive_finite("t", t) for t in ts]
     if not ts:
         raise ValueError("ts must hold at least one sampling interval")
@@ -55,8 +75,8 @@ def landscape_overview_figure(ts=(0.5, 1.0, 2.0, 4.0), a_star=1.0, sigma=1.0):
     for k, t in enumerate(ts):
         p = LinearProblem(a_star=a_star, t=t, sigma=sigma)
         color = f"C{k}"
-        ax_loss.semilogy(grid, p.loss(grid), color=color, label=f"$t = {t:g}$")
-        ax_grad.semilogy(grid, np.abs(p.grad(grid)), color=color, label=f"$t = {t:g}$")
+        ax_loss.semilogy(grid, _drawable(p.loss(grid)), color=color, label=f"$t = {t:g}$")
+        ax_grad.semilogy(grid, _drawable(np.abs(p.grad(grid))), color=color, label=f"$t = {t:g}$")
         for edge, marker in (
             (plateau_edge(a_star, t), "o"),
             (concavity_threshold(a_star, t), "D"),
@@ -87,17 +107,27 @@ def gradient_vs_t_figure(a_values=(-3.0, -2.0, -1.0, 0.0, 0.5, 2.0), a_star=1.0,
     The dotted line is the small-t law sigma^2 |a - a*| t^2 for the first a; crosses mark the t
     that maximizes |Loss'| where one exists (a + a* < 0).
     """
+    if isinstance(a_values, (str, bytes)) or not isinstance(a_values, (list, tuple, np.ndarray)):
+        raise TypeError(f"a_values must be a list or tuple of rates, got {type(a_values).__name__}")
     a_values = [_checks.finite("a", a) for a in a_values]
+    if not a_values:
+        raise ValueError("a_values must hold at least one rate")
+    if max(abs(a) for a in a_values) > 1e100:
+        raise ValueError(f"a_values must lie in [-1e100, 1e100] to be drawn, got {a_values!r:.60}")
+    if not abs(_checks.finite("a_star", a_star)) <= 1e100:
+        raise ValueError(f"a_star must lie in [-1e100, 1e100] to be drawn, got {a_star!r}")
     fig = Figure(figsize=(6.8, 4.0), layout="constrained")
     ax = fig.add_subplot()
     ts = np.geomspace(0.01, 20.0, 400)
     for k, a in enumerate(a_values):
-        ax.loglog(ts, gradient_vs_t(a, ts, a_star, sigma), color=f"C{k}", label=f"$a = {a:g}$")
+        ax.loglog(ts, _drawable(gradient_vs_t(a, ts, a_star, sigma)), color=f"C{k}", label=f"$a = {a:g}$")
         if a < a_star and a + a_star < 0:
             t_best = float(steepest_t(a, a_star))
             ax.loglog([t_best], gradient_vs_t(a, t_best, a_star, sigma), "x", color=f"C{k}", ms=9)
     a_first = a_values[0]
-    ax.loglog(ts, sigma**2 * abs(a_first - a_star) * ts**2, ":", color="0.3",
+    sigma = LinearProblem(a_star=a_star, sigma=sigma).sigma  # checked by gradient_vs_t above
+    guide = sigma**2 * abs(a_first - a_star) * ts**2
+    ax.loglog(ts, _drawable(guide), ":", color="0.3",
               label=r"$\sigma^2 |a - a^*|\, t^2$" + f" (a = {a_first:g})")
     ax.set_ylim(1e-8, 1e6)
     ax.set_xlabel("sampling interval $t$ (time)")
@@ -125,6 +155,7 @@ def landscape_figure(a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
 
 def draw_landscape(ax, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
     """Draw ``landscape_figure`` on the Axes ``ax``."""
+    _axes("ax", ax)
     a0 = _checks.finite("a0", a0)
     lr = _checks.positive_finite("lr", lr)
     p = LinearProblem(a_star=a_star, t=t, sigma=sigma)
@@ -144,7 +175,7 @@ def draw_landscape(ax, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
     ax.axvspan(max(plateau, A_RANGE[0]), max(concave, A_RANGE[0]), color="#fff2b3", lw=0)
     ax.axvspan(min(wall, A_RANGE[1]), A_RANGE[1], color="#f8c8c8", lw=0)
     ax.axvline(p.a_star, color="C0", ls=":", lw=1)
-    floor = 1e-6 * p.loss(-np.inf)
+    floor = max(1e-6 * p._loss(-np.inf), 1e-300)  # the plateau's loss, >= a tiny positive floor
     ax.plot(grid, np.maximum(loss, floor), color="k", lw=1.5)
     ax.set_xlim(*A_RANGE)
     ax.set_ylim(floor, max(10 * float(np.max(loss)), 10 * floor))

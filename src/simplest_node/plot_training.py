@@ -21,7 +21,18 @@ from . import _checks
 from .linear import LinearProblem
 from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_variance import LOSS_FLOOR, _fix_log_limits
-from .sweeps import iterations_to_tolerance
+from .sweeps import Sweep, iterations_to_tolerance
+
+
+def _axes(name, value, count=None):
+    """``value`` checked as a matplotlib Axes (count=None) or a sequence of ``count`` Axes."""
+    from matplotlib.axes import Axes
+    if count is None:
+        return _checks.instance(name, value, Axes, "a matplotlib Axes")
+    if isinstance(value, Axes) or not hasattr(value, "__len__") or isinstance(value, str) or len(value) != count \
+            or not all(isinstance(ax, Axes) for ax in value):
+        raise TypeError(f"{name} must be a sequence of {count} matplotlib Axes, got {type(value).__name__}")
+    return value
 
 __all__ = [
     "TRAINING_SLIDERS",
@@ -50,6 +61,8 @@ def make_optimizer(name, lr, batch_size=8, seed=0):
     SGD draws ``batch_size`` fresh x0 per step from a generator seeded by ``seed``.
     """
     _checks.choice("optimizer", name, TRAINING_OPTIMIZERS)
+    batch_size = _checks.positive_int("batch_size", batch_size, maximum=_checks.MAX_WORK)
+    seed = _checks.seed("seed", seed)
     if name == "GD":
         return GD(lr)
     if name == "SGD":
@@ -98,9 +111,18 @@ def _outcome_text(sweep, name):
 
 def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_star=1.0, sigma=1.0,
                   batch_size=8, seed=0, k_max=None):
-    """Redraw ``training_figure`` on ``fig`` (a Figure with two Axes); return the run's ``Sweep``."""
+    """Redraw ``training_figure`` on ``fig`` (a Figure with two Axes); return the run's ``Sweep``.
+
+    ``a0`` and ``a_star`` must lie in [-1e100, 1e100] (the window around them must be drawable).
+    A run that overflows at step 0 (a0 far up the wall) is drawn as its start and flagged.
+    """
+    if not isinstance(fig, Figure) or len(fig.axes) < 2:
+        raise TypeError(f"fig must be a matplotlib Figure with two Axes (training_figure's), got {type(fig).__name__}")
     lr = _checks.positive_finite("lr", lr)
     a0 = _checks.finite("a0", a0)
+    for name, value in (("a0", a0), ("a_star", _checks.finite("a_star", a_star))):
+        if abs(value) > 1e100:
+            raise ValueError(f"{name} must lie in [-1e100, 1e100] to be drawn, got {value!r}")
     n_iter = _checks.positive_int("n_iter", n_iter)
     k_max = n_iter if k_max is None else _checks.positive_int("k_max", k_max, minimum=0)
     if k_max > n_iter:
@@ -112,7 +134,8 @@ def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_st
     for ax in (ax_loss, ax_path):
         if ax.lines or ax.texts:  # a redraw (the scrubber); a new figure's axes are empty already
             ax.clear()
-    last = n_iter if not h.diverged[0] else h.diverged_at[0] - 1  # last finite iterate
+    # The last finite iterate (the start itself for a run whose first loss overflows).
+    last = n_iter if not h.diverged[0] else max(h.diverged_at[0] - 1, 0)
     shown = min(k_max, last)
     loss = h.loss[:, 0]
     path = h.a[: last + 1, 0]
@@ -152,8 +175,10 @@ def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_st
     ax_path.axvline(a_star, color="0.5", ls=":", lw=1.0)
     ax_path.axvline(edge, color="C1", ls="--", lw=1.0, label="plateau edge")
     pts = np.where(loss[: shown + 1] > 0, loss[: shown + 1], LOSS_FLOOR)
+    pts = np.where(np.isfinite(pts), pts, np.nan)  # an overflowed start has no point on the axes
     ax_path.plot(path[: shown + 1], pts, color=color, lw=0.8, marker="o", ms=3, label="iterates")
-    ax_path.plot([path[0]], [max(loss[0], LOSS_FLOOR)], "s", color="k", ms=7)  # the start a_0
+    if np.isfinite(loss[0]):
+        ax_path.plot([path[0]], [max(loss[0], LOSS_FLOOR)], "s", color="k", ms=7)  # the start a_0
     ax_path.plot([path[shown]], [pts[-1]], "*", color=color, ms=12, mec="k")
     ax_path.set_xlim(grid[0], grid[-1])
     ax_path.set_xlabel("parameter a (1/time)")
@@ -176,8 +201,13 @@ def draw_iterations(ax, sweeps, n_iter=None, first_hits=()):
     settling time are drawn as open circles joined to it by a thin line: the loss dipped below the
     tolerance there and climbed back. The y axis is logarithmic.
     """
+    _axes("ax", ax)
+    if not isinstance(sweeps, dict) or not all(isinstance(s, Sweep) for s in sweeps.values()):
+        raise TypeError(f"sweeps must be a dict of label -> Sweep, got {type(sweeps).__name__}")
     if not sweeps:
         raise ValueError("sweeps must hold at least one Sweep")
+    if isinstance(first_hits, (str, bytes)) or not hasattr(first_hits, "__iter__"):
+        raise TypeError(f"first_hits must be a collection of sweep labels, got {type(first_hits).__name__}")
     budget = max(s.history.a.shape[0] - 1 for s in sweeps.values()) if n_iter is None else n_iter
     budget = _checks.positive_int("n_iter", budget)
     unknown = sorted(set(first_hits) - set(sweeps))

@@ -27,6 +27,8 @@ import numpy as np
 from scipy.optimize import brentq
 
 from . import _checks
+from .linear import STABILITY_POLYNOMIALS, LinearProblem
+from .optimizers import _grad, _loss, _second_moment
 
 __all__ = [
     "variance_corrected_direction",
@@ -40,11 +42,34 @@ def variance_corrected_direction(problem, a):
     """d(a) = -Loss'(a) / (t^2 E[x_a(t)^2]): the variance-corrected rule's step for lr = 1.
 
     For the exact flow d(a) = -(1/t)(1 - e^{(a* - a) t}), which is also the Gauss-Newton step for
-    the residual e^{a t} - e^{a* t}. Elementwise in ``a``; overflow gives inf/nan without a warning.
+    the residual e^{a t} - e^{a* t}. Elementwise in ``a``. Where the quotient overflows (inf/inf,
+    0/0 far from a*) the direction is written as -(1 - e^{a* t}/M(a)) (M'(a)/M(a)) / t^2 instead
+    (for the exact flow -(1/t)(1 - e^{(a* - a) t})): a finite value or inf, never NaN.
     """
-    a = np.asarray(a, dtype=float)
+    if not isinstance(problem, LinearProblem):
+        raise TypeError(f"problem must be a LinearProblem, got {type(problem).__name__}")
+    a = _checks.finite_array("a", a)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        d = _direction(problem, a)
+        nan = np.isnan(d)
+        if np.any(nan):
+            if problem.method is None:
+                other = -(1.0 - np.exp((problem.a_star - a) * problem.t)) / problem.t
+            else:
+                h, n = problem.t / problem.n_steps, problem.n_steps
+                growth, derivative = problem._map_and_derivative(a)
+                log_slope = derivative / growth  # M'/M = n h R'(z)/R(z), ~ n h p / z for large |z|
+                degree = len(STABILITY_POLYNOMIALS[problem.method]) - 1
+                log_slope = np.where(np.isnan(log_slope), n * h * degree / (a * h), log_slope)
+                other = -(1.0 - problem.target() / growth) * log_slope / problem.t**2
+            d = np.where(nan, np.where(np.isnan(other), 0.0, other), d)
+        return d
+
+
+def _direction(problem, a):
+    """``variance_corrected_direction`` without checks or the overflow rewrite (the optimizers' step)."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return -problem.grad(a) / (problem.t**2 * problem.second_moment(a))
+        return -_grad(problem, a) / (problem.t**2 * _second_moment(problem, a))
 
 
 def overshoot_threshold(lr):
@@ -102,7 +127,7 @@ class VarianceCorrectedClipped:
     def update(self, problem, a, state, k):
         bound = self.max_step / problem.t
         with np.errstate(over="ignore", invalid="ignore"):
-            return a + np.clip(self.lr * variance_corrected_direction(problem, a), -bound, bound)
+            return a + np.clip(self.lr * _direction(problem, a), -bound, bound)
 
 
 class VarianceCorrectedLineSearch:
@@ -119,7 +144,8 @@ class VarianceCorrectedLineSearch:
         self.lr = _checks.positive_finite("lr", lr)
         self.shrink = _checks.open_interval("shrink", shrink, 0.0, 1.0)
         self.c = _checks.open_interval("c", c, 0.0, 0.5)
-        self.max_backtracks = _checks.positive_int("max_backtracks", max_backtracks, minimum=0)
+        self.max_backtracks = _checks.positive_int("max_backtracks", max_backtracks, minimum=0,
+                                                   maximum=_checks.MAX_WORK)
 
     def __repr__(self):
         return (
@@ -134,9 +160,9 @@ class VarianceCorrectedLineSearch:
     def update(self, problem, a, state, k):
         a = np.asarray(a, dtype=float)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss = problem.loss(a)
-            direction = variance_corrected_direction(problem, a)
-            slope = problem.grad(a) * direction  # directional derivative Loss'(a) d <= 0
+            loss = _loss(problem, a)
+            direction = _direction(problem, a)
+            slope = _grad(problem, a) * direction  # directional derivative Loss'(a) d <= 0
             alpha = np.full(a.shape, self.lr)
             new = a.copy()
             pending = np.isfinite(direction) & np.isfinite(loss)
@@ -144,7 +170,7 @@ class VarianceCorrectedLineSearch:
                 if not pending.any():
                     break
                 trial = a + alpha * direction
-                accept = pending & (problem.loss(trial) <= loss + self.c * alpha * slope)
+                accept = pending & (_loss(problem, trial) <= loss + self.c * alpha * slope)
                 state["evaluations"] += pending
                 if j == 1:
                     state["shortened"] += pending

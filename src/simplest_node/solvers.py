@@ -97,37 +97,74 @@ def _checked_field(f, x):
     return field
 
 
-def step(f, t, x, h, method="rk4"):
-    """One step of ``method`` of size ``h`` from ``(t, x)``; returns ``x_{n+1}``."""
-    _checks.choice("method", method, METHODS)
-    x = np.asarray(x, dtype=float)
+def _check_field(f):
+    if not callable(f):
+        raise TypeError(f"f must be a callable f(t, x) returning dx/dt, got {type(f).__name__}")
+
+
+def _check_state(name, x, method):
+    x = _checks.finite_array(name, x)
     if method in SYMPLECTIC_METHODS and (x.ndim == 0 or x.shape[-1] % 2):
         raise ValueError(
-            f"method {method!r} needs a state whose last axis holds (q, p) and has even length; "
-            f"got shape {x.shape}"
+            f"method {method!r} needs {'a state' if name == 'x' else name} whose last axis holds (q, p) "
+            f"and has even length; got shape {x.shape}"
         )
-    return _STEPS[method](_checked_field(f, x), t, x, h)
+    return x
+
+
+def _no_nan(x, where):
+    """ValueError if the state ``x`` holds a NaN (an overflow, inf - inf, from finite input)."""
+    if np.isnan(x).any():
+        raise ValueError(f"the solution overflowed {where}: the state became inf - inf (NaN); "
+                         "use smaller steps or a smaller initial state")
+    return x
+
+
+def step(f, t, x, h, method="rk4"):
+    """One step of ``method`` of size ``h`` from ``(t, x)``; returns ``x_{n+1}``.
+
+    ``x`` must be finite, ``t`` and ``h`` finite numbers. An overflowing step gives inf; one whose
+    state becomes NaN (inf - inf) raises ValueError.
+    """
+    _checks.choice("method", method, METHODS)
+    _check_field(f)
+    t = _checks.finite("t", t)
+    h = _checks.finite("h", h)
+    x = _check_state("x", x, method)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _STEPS[method](_checked_field(f, x), t, x, h)
+    return _no_nan(out, f"in the step of size h = {h:g}")
 
 
 def integrate(f, x0, t1, n_steps, method="rk4", t0=0.0, return_path=False):
     """Integrate ``dx/dt = f(t, x)`` from ``x(t0) = x0`` to ``t1`` with ``n_steps`` equal steps.
 
-    ``x0`` may have any shape (a batch of states is integrated at once). Returns ``x(t1)``, or with
-    ``return_path=True`` the array of shape ``(n_steps + 1, *x0.shape)`` holding ``x`` at
-    ``t0 + k h``, ``h = (t1 - t0) / n_steps``.
+    ``x0`` may have any shape (a batch of states is integrated at once) and must be finite. Returns
+    ``x(t1)``, or with ``return_path=True`` the array of shape ``(n_steps + 1, *x0.shape)`` holding
+    ``x`` at ``t0 + k h``, ``h = (t1 - t0) / n_steps``. The work n_steps x x0.size must stay within
+    ``_checks.MAX_WORK``. A solution that overflows is inf from there on; one that becomes NaN
+    (inf - inf) raises ValueError.
     """
     _checks.choice("method", method, METHODS)
+    _check_field(f)
     n_steps = _checks.positive_int("n_steps", n_steps)
     t0 = _checks.finite("t0", t0)
     t1 = _checks.finite("t1", t1)
     if not t1 > t0:
         raise ValueError(f"t1 must be a finite number > t0 = {t0!r}, got {t1!r}")
-    x = np.asarray(x0, dtype=float)
-    if method in SYMPLECTIC_METHODS and (x.ndim == 0 or x.shape[-1] % 2):
-        raise ValueError(
-            f"method {method!r} needs x0 whose last axis holds (q, p) and has even length; "
-            f"got shape {x.shape}"
-        )
+    if not np.isfinite(t1 - t0):
+        raise ValueError(f"t1 - t0 must be a finite float, got t0 = {t0!r}, t1 = {t1!r}")
+    if not isinstance(return_path, (bool, np.bool_)):
+        raise TypeError(f"return_path must be True or False, got {return_path!r}")
+    x = _check_state("x0", x0, method)
+    _checks.bounded_work("integrate", n_steps=n_steps, batch=max(x.size, 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _integrate(f, x, t1, n_steps, method, t0, return_path)
+    return _no_nan(out, f"between t0 = {t0:g} and t1 = {t1:g} with {n_steps} steps")
+
+
+def _integrate(f, x, t1, n_steps, method="rk4", t0=0.0, return_path=False):
+    """``integrate`` without the argument checks (callers that have checked them)."""
     field = _checked_field(f, x)
     one_step = _STEPS[method]
     h = (t1 - t0) / n_steps

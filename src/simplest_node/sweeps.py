@@ -40,7 +40,9 @@ from scipy.optimize import brentq
 
 from . import _checks
 from .gradients import discrete_optimum
-from .training import History, train
+from .linear import LinearProblem
+from .optimizers import _grad, _sample_x0
+from .training import History, check_training, train
 
 __all__ = [
     "OUTCOMES",
@@ -99,6 +101,7 @@ def iterations_to_tolerance(problem, optimizer, a0, n_iter, tol=1e-8, plateau_ra
     One ``train`` call; ``tol`` > 0 is the loss threshold and ``plateau_ratio`` in (0, 1) the ratio
     M(a)/e^{a* t} below which a run that did not converge is classified as stuck on the plateau.
     """
+    check_training(problem, optimizer)
     tol = _checks.positive_finite("tol", tol)
     plateau_ratio = _checks.open_interval("plateau_ratio", plateau_ratio, 0.0, 1.0)
     a0 = _checks.finite_array("a0", a0)
@@ -107,8 +110,8 @@ def iterations_to_tolerance(problem, optimizer, a0, n_iter, tol=1e-8, plateau_ra
     history = train(problem, optimizer, a0, n_iter)
     iterations = history.converged_at(tol)
     sweep = Sweep(a0=a0, tol=tol, iterations=iterations, outcome=None, history=history)
-    with np.errstate(over="ignore", invalid="ignore"):
-        ratio = problem.model_map(sweep.final_a) / problem.target()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ratio = problem._growth(sweep.final_a)[1] / problem.target()
     outcome = np.full(a0.size, "not converged", dtype=object)
     outcome[ratio < plateau_ratio] = "plateau"
     outcome[history.diverged] = "diverged"
@@ -135,7 +138,7 @@ class GDPerEntry:
         return {}
 
     def update(self, problem, a, state, k):
-        return a - self.lrs * problem.grad(a)
+        return a - self.lrs * _grad(problem, a)
 
 
 class SGDPerEntry:
@@ -148,8 +151,8 @@ class SGDPerEntry:
 
     def __init__(self, lr, batch_size, seed=0):
         self.lr = _checks.positive_finite("lr", lr)
-        self.batch_size = _checks.positive_int("batch_size", batch_size)
-        self.seed = _checks.positive_int("seed", seed, minimum=0)
+        self.batch_size = _checks.positive_int("batch_size", batch_size, maximum=_checks.MAX_WORK)
+        self.seed = _checks.seed("seed", seed)
 
     def __repr__(self):
         return f"SGDPerEntry(lr={self.lr}, batch_size={self.batch_size}, seed={self.seed})"
@@ -158,13 +161,19 @@ class SGDPerEntry:
         return {"rng": np.random.default_rng(self.seed)}
 
     def update(self, problem, a, state, k):
-        batch = problem.sample_x0((np.size(a), self.batch_size), state["rng"])
-        return a - self.lr * problem.grad(a, x0=batch)
+        batch = _sample_x0(problem, (np.size(a), self.batch_size), state["rng"])
+        return a - self.lr * _grad(problem, a, x0=batch)
+
+
+def _linear(problem):
+    if not isinstance(problem, LinearProblem):
+        raise TypeError(f"problem must be a LinearProblem, got {type(problem).__name__}")
+    return problem
 
 
 def optimum(problem):
     """The minimizer a_opt of the problem's loss: a* for the exact flow, the solver's optimum else."""
-    if problem.method is None:
+    if _linear(problem).method is None:
         return problem.a_star
     return float(discrete_optimum(problem.a_star, problem.t, problem.method, problem.n_steps))
 
@@ -172,11 +181,17 @@ def optimum(problem):
 def gd_stability_limit(problem):
     """2 / Loss''(a_opt) = 2 / (m2 M'(a_opt)^2): GD is locally stable at a_opt iff lr is below it.
 
-    For the exact flow this is 2 / (t^2 sigma^2 e^{2 a* t}).
+    For the exact flow this is 2 / (t^2 sigma^2 e^{2 a* t}). Where Loss''(a_opt) overflows (a* t
+    above ~354) the limit is below the smallest float and 0.0 is returned; where it underflows to 0,
+    inf.
     """
     a_opt = optimum(problem)
-    m2 = problem.second_moment(a_opt) / problem.model_map(a_opt) ** 2
-    return float(2.0 / (m2 * problem.model_map_derivative(a_opt) ** 2))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        growth, derivative = problem._map_and_derivative(np.asarray(a_opt, dtype=float))
+        m2 = problem._second_moment(a_opt) / growth**2
+        if not (np.isfinite(m2) and m2 > 0):  # M(a_opt)^2 over- or underflowed: m2 itself
+            m2 = problem._m2(None)
+        return float(2.0 / (m2 * derivative**2))
 
 
 @dataclass
@@ -210,6 +225,7 @@ def lr_stability_sweep(problem, lrs, offset=1e-4, n_iter=200):
     One ``train`` call with ``GDPerEntry``; see ``StabilitySweep``. ``offset`` (nonzero, small) sets
     how nonlinear the test is: the measured boundary tends to 2/Loss''(a_opt) as offset -> 0.
     """
+    _linear(problem)
     lrs = _checks.finite_array("lrs", lrs)
     if lrs.ndim != 1 or np.any(lrs <= 0) or np.any(np.diff(lrs) <= 0):
         raise ValueError("lrs must be a 1-D increasing array of finite learning rates > 0")
@@ -233,20 +249,28 @@ def stability_boundary(problem, lr_low, lr_high, n_points=33, n_rounds=4, offset
     Starts from the bracket [lr_low, lr_high] (lr_low stable, lr_high unstable, else ValueError);
     each round sweeps a linear grid over the bracket and keeps the interval where stability is lost,
     shrinking it by a factor n_points - 1. Returns (low, high) with low stable and high unstable.
+    Refining stops early once the grid over the bracket would repeat a float (the bracket is then
+    as narrow as float spacing allows).
     """
+    _linear(problem)
     lr_low = _checks.positive_finite("lr_low", lr_low)
     lr_high = _checks.positive_finite("lr_high", lr_high)
     if not lr_low < lr_high:
         raise ValueError(f"lr_low must be below lr_high, got {lr_low!r} and {lr_high!r}")
-    n_points = _checks.positive_int("n_points", n_points, minimum=3)
-    n_rounds = _checks.positive_int("n_rounds", n_rounds)
+    n_points = _checks.positive_int("n_points", n_points, minimum=3, maximum=_checks.MAX_WORK)
+    n_rounds = _checks.positive_int("n_rounds", n_rounds, maximum=_checks.MAX_WORK)
+    n_iter = _checks.positive_int("n_iter", n_iter, minimum=2)
+    _checks.bounded_work("stability_boundary", n_rounds=n_rounds + 1, n_points=n_points, n_iter=n_iter)
     ends = lr_stability_sweep(problem, np.array([lr_low, lr_high]), offset, n_iter).stable
     if not ends[0] or ends[1]:
         raise ValueError(f"[lr_low, lr_high] = [{lr_low:g}, {lr_high:g}] does not bracket the boundary: "
                          f"stable at the ends = {bool(ends[0])}, {bool(ends[1])}")
     low, high = lr_low, lr_high
     for _ in range(n_rounds):
-        sweep = lr_stability_sweep(problem, np.linspace(low, high, n_points), offset, n_iter)
+        grid = np.linspace(low, high, n_points)
+        if np.any(np.diff(grid) <= 0):  # narrower than float spacing: nothing left to refine
+            break
+        sweep = lr_stability_sweep(problem, grid, offset, n_iter)
         low, high = sweep.boundary
     return low, high
 
@@ -257,9 +281,9 @@ def gd_overshoot_onset(problem, lr, ratio=0.1, a_max=None):
     Solves a0 - lr Loss'(a0) = a* + ln(ratio)/t for the first root above a_opt (scanned on a grid
     up to ``a_max``, default a* + 20/t, then refined with Brent's method). Above a*, Loss' grows like
     sigma^2 t e^{2 a0 t}, so the step overshoots once lr sigma^2 t e^{2 a0 t} exceeds the distance to
-    the plateau. Returns nan if no a0 up to ``a_max`` overshoots that far.
+    the plateau. Returns inf if no a0 up to ``a_max`` overshoots that far.
     """
-    if problem.method is not None:
+    if _linear(problem).method is not None:
         raise ValueError("gd_overshoot_onset is for the exact flow: pass a LinearProblem with method=None")
     lr = _checks.positive_finite("lr", lr)
     ratio = _checks.open_interval("ratio", ratio, 0.0, 1.0)
@@ -271,13 +295,13 @@ def gd_overshoot_onset(problem, lr, ratio=0.1, a_max=None):
 
     def gap(a0):
         with np.errstate(over="ignore", invalid="ignore"):
-            return a0 - lr * problem.grad(a0) - edge
+            return a0 - lr * problem._grad(np.asarray(a0, dtype=float)) - edge
 
     grid = np.linspace(a_star, a_max, 4001)
     values = gap(grid)
     below = np.flatnonzero(~(values > 0))  # non-finite values count as landing below
     if below.size == 0:
-        return np.nan
+        return np.inf
     j = below[0]
     if not np.isfinite(values[j]):
         return float(grid[j])
@@ -291,16 +315,17 @@ def gd_bound(problem, lr, a0):
     Loss(a_k) <= max(Loss(M), sigma^2 e^{2 a* t} / 2). Both terms are needed: from below a* the
     loss can exceed Loss(M) (it is at most the plateau value sigma^2 e^{2 a* t} / 2 there), and
     from high above a* Loss(M) = Loss(a0) is the larger. ``a0`` may be an array (one bound each).
+    Either may be inf where it overflows.
     """
-    if problem.method is not None:
+    if _linear(problem).method is not None:
         raise ValueError("gd_bound is for the exact flow: pass a LinearProblem with method=None")
     lr = _checks.positive_finite("lr", lr)
     a0 = _checks.finite_array("a0", a0)
     a_star, t = problem.a_star, problem.t
-    plateau = problem.sigma**2 * np.exp(2.0 * a_star * t) / 2.0
-    top = np.maximum(a0, a_star + lr * plateau * t / 2.0)
-    with np.errstate(over="ignore"):
-        bound = np.maximum(problem.loss(top), plateau)
+    with np.errstate(over="ignore", invalid="ignore"):
+        plateau = problem.sigma**2 * np.exp(2.0 * a_star * t) / 2.0
+        top = np.maximum(a0, a_star + lr * plateau * t / 2.0)
+        bound = np.maximum(problem._loss(top), plateau)
     if top.ndim == 0:
         return float(top), float(bound)
     return top, bound

@@ -21,17 +21,6 @@ from ._ticks import few_ticks, set_title
 from .linear import LinearProblem
 from .solvers import ORDERS
 
-
-def _axes(name, value, count=None):
-    """``value`` checked as a matplotlib Axes (count=None) or a sequence of ``count`` Axes."""
-    from matplotlib.axes import Axes
-    if count is None:
-        return _checks.instance(name, value, Axes, "a matplotlib Axes")
-    if isinstance(value, Axes) or not hasattr(value, "__len__") or isinstance(value, str) or len(value) != count \
-            or not all(isinstance(ax, Axes) for ax in value):
-        raise TypeError(f"{name} must be a sequence of {count} matplotlib Axes, got {type(value).__name__}")
-    return value
-
 __all__ = [
     "GRADIENT_SLIDERS",
     "gradient_error_figure",
@@ -109,7 +98,7 @@ def gradients_figure(method="euler", n_steps=4, t=1.0, a_star=1.0, sigma=1.0):
 
 def draw_gradients(axes, method="euler", n_steps=4, t=1.0, a_star=1.0, sigma=1.0):
     """Draw the two panels of ``gradients_figure`` on the pair of Axes ``axes``."""
-    _axes("axes", axes, 2)
+    _checks.axes("axes", axes, 2)
     _checks.choice("method", method, BUTCHER_TABLEAUX)
     exact = LinearProblem(a_star=a_star, t=t, sigma=sigma)
     discrete = LinearProblem(a_star=a_star, t=t, sigma=sigma, method=method, n_steps=n_steps)

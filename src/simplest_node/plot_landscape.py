@@ -22,17 +22,6 @@ from .landscape import (
 )
 from .linear import LinearProblem
 
-
-def _axes(name, value, count=None):
-    """``value`` checked as a matplotlib Axes (count=None) or a sequence of ``count`` Axes."""
-    from matplotlib.axes import Axes
-    if count is None:
-        return _checks.instance(name, value, Axes, "a matplotlib Axes")
-    if isinstance(value, Axes) or not hasattr(value, "__len__") or isinstance(value, str) or len(value) != count \
-            or not all(isinstance(ax, Axes) for ax in value):
-        raise TypeError(f"{name} must be a sequence of {count} matplotlib Axes, got {type(value).__name__}")
-    return value
-
 __all__ = [
     "LANDSCAPE_SLIDERS",
     "landscape_overview_figure",
@@ -155,7 +144,7 @@ def landscape_figure(a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
 
 def draw_landscape(ax, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
     """Draw ``landscape_figure`` on the Axes ``ax``."""
-    _axes("ax", ax)
+    _checks.axes("ax", ax)
     a0 = _checks.finite("a0", a0)
     lr = _checks.positive_finite("lr", lr)
     p = LinearProblem(a_star=a_star, t=t, sigma=sigma)

@@ -11,17 +11,6 @@ from . import _checks
 from ._ticks import few_ticks, set_title
 from .linear import LinearProblem
 
-
-def _axes(name, value, count=None):
-    """``value`` checked as a matplotlib Axes (count=None) or a sequence of ``count`` Axes."""
-    from matplotlib.axes import Axes
-    if count is None:
-        return _checks.instance(name, value, Axes, "a matplotlib Axes")
-    if isinstance(value, Axes) or not hasattr(value, "__len__") or isinstance(value, str) or len(value) != count \
-            or not all(isinstance(ax, Axes) for ax in value):
-        raise TypeError(f"{name} must be a sequence of {count} matplotlib Axes, got {type(value).__name__}")
-    return value
-
 __all__ = ["SIMPLEST_MODEL_SLIDERS", "simplest_model_figure", "draw_simplest_model"]
 
 # The chapter's sliders: name -> (min, max, step, default). Tests draw random settings from these.
@@ -50,7 +39,7 @@ def simplest_model_figure(a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, seed=
 
 def draw_simplest_model(axes, a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, seed=0):
     """Draw the two panels of ``simplest_model_figure`` on the pair of Axes ``axes``."""
-    _axes("axes", axes, 2)
+    _checks.axes("axes", axes, 2)
     a0 = _checks.finite("a0", a0)
     problem = LinearProblem(a_star=a_star, t=t, sigma=sigma)
     n_paths = _checks.positive_int("n_paths", n_paths, maximum=1000)

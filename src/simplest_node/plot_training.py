@@ -23,17 +23,6 @@ from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_variance import LOSS_FLOOR, _fix_log_limits
 from .sweeps import Sweep, iterations_to_tolerance
 
-
-def _axes(name, value, count=None):
-    """``value`` checked as a matplotlib Axes (count=None) or a sequence of ``count`` Axes."""
-    from matplotlib.axes import Axes
-    if count is None:
-        return _checks.instance(name, value, Axes, "a matplotlib Axes")
-    if isinstance(value, Axes) or not hasattr(value, "__len__") or isinstance(value, str) or len(value) != count \
-            or not all(isinstance(ax, Axes) for ax in value):
-        raise TypeError(f"{name} must be a sequence of {count} matplotlib Axes, got {type(value).__name__}")
-    return value
-
 __all__ = [
     "TRAINING_SLIDERS",
     "TRAINING_OPTIMIZERS",
@@ -201,7 +190,7 @@ def draw_iterations(ax, sweeps, n_iter=None, first_hits=()):
     settling time are drawn as open circles joined to it by a thin line: the loss dipped below the
     tolerance there and climbed back. The y axis is logarithmic.
     """
-    _axes("ax", ax)
+    _checks.axes("ax", ax)
     if not isinstance(sweeps, dict) or not all(isinstance(s, Sweep) for s in sweeps.values()):
         raise TypeError(f"sweeps must be a dict of label -> Sweep, got {type(sweeps).__name__}")
     if not sweeps:

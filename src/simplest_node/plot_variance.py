@@ -21,17 +21,6 @@ from .safeguards import VarianceCorrectedClipped, VarianceCorrectedLineSearch
 from .batch_training import BatchHistory
 from .training import train
 
-
-def _axes(name, value, count=None):
-    """``value`` checked as a matplotlib Axes (count=None) or a sequence of ``count`` Axes."""
-    from matplotlib.axes import Axes
-    if count is None:
-        return _checks.instance(name, value, Axes, "a matplotlib Axes")
-    if isinstance(value, Axes) or not hasattr(value, "__len__") or isinstance(value, str) or len(value) != count \
-            or not all(isinstance(ax, Axes) for ax in value):
-        raise TypeError(f"{name} must be a sequence of {count} matplotlib Axes, got {type(value).__name__}")
-    return value
-
 __all__ = [
     "VARIANCE_SLIDERS",
     "SAFEGUARDS",
@@ -103,7 +92,7 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
     Returns ``{"plain": History, "safeguarded": History}`` (one entry each) so callers can read the
     numbers behind the curves.
     """
-    _axes("ax", ax)
+    _checks.axes("ax", ax)
     lr = _checks.positive_finite("lr", lr)
     a0 = _checks.finite("a0", a0)
     n_iter = _checks.positive_int("n_iter", n_iter)
@@ -150,7 +139,7 @@ def draw_loss_curves(ax, history, a0, title, cmap="viridis", floor=LOSS_FLOOR):
     Entries that diverged are drawn up to their last finite loss and ended with an x. Returns the
     ScalarMappable of the colouring, for a colour bar.
     """
-    _axes("ax", ax)
+    _checks.axes("ax", ax)
     _checks.instance("history", history, BatchHistory, "a training History (train's)")
     floor = _checks.positive_finite("floor", floor)
     _checks.instance("title", title, str, "a string")

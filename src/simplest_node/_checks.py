@@ -78,18 +78,25 @@ def choice(name, value, accepted):
     return value
 
 
-def finite_array(name, value, allow_empty=False):
-    """Return ``value`` as a float array after checking it holds real numbers only (no bools,
-    complex numbers, strings, None or ragged nesting) and that every entry is finite."""
+def numeric_array(name, value, kinds="iuf", what="real numbers"):
+    """Return ``value`` as an array after checking its entries are numbers of the dtype ``kinds``
+    ("iuf": integers and floats; "iufc": complex too): no bools, strings, None or ragged nesting.
+    Non-finite entries are not checked here (``finite_array`` does)."""
     if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be an array of real numbers, got {type(value).__name__}")
+        raise TypeError(f"{name} must be an array of {what}, got {type(value).__name__}")
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as err:  # ragged nesting
-        raise TypeError(f"{name} must be an array of real numbers (a regular nesting), got {value!r:.80}") from err
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be an array of real numbers, got an array of dtype {arr.dtype}")
-    arr = arr.astype(float, copy=False)
+        raise TypeError(f"{name} must be an array of {what} (a regular nesting), got {value!r:.80}") from err
+    if arr.dtype.kind not in kinds:
+        raise TypeError(f"{name} must be an array of {what}, got an array of dtype {arr.dtype}")
+    return arr
+
+
+def finite_array(name, value, allow_empty=False):
+    """Return ``value`` as a float array after checking it holds real numbers only (no bools,
+    complex numbers, strings, None or ragged nesting) and that every entry is finite."""
+    arr = numeric_array(name, value).astype(float, copy=False)
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty")
     if not np.all(np.isfinite(arr)):

@@ -104,14 +104,7 @@ def draw_wide_histogram(ax, samples, title=""):
 
 def _real_samples(value):
     """``value`` as a 1-D float array of >= 2 real numbers (inf and nan allowed: they are reported)."""
-    if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"samples must be an array of real numbers, got {type(value).__name__}")
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"samples must be an array of real numbers (a regular nesting), got {value!r:.60}") from err
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"samples must be an array of real numbers, got an array of dtype {arr.dtype}")
+    arr = _checks.numeric_array("samples", value)
     if arr.ndim != 1 or arr.size < 2:
         raise ValueError(f"samples must be a 1-D array of at least 2 numbers, got shape {arr.shape}")
     return arr.astype(float, copy=False)

@@ -259,14 +259,7 @@ def rk4_scalar_fit(a_star, h):
 def _rate_and_step(rate, h):
     """``rate`` as a complex array and ``h`` as a float array, both finite and non-empty, h > 0,
     broadcast together, with e^{rate h} finite."""
-    if rate is None or isinstance(rate, (str, bytes)):
-        raise TypeError(f"rate must be a real or complex number or array, got {type(rate).__name__}")
-    try:
-        arr = np.asarray(rate)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"rate must be a real or complex array (a regular nesting), got {rate!r:.60}") from err
-    if arr.dtype.kind not in "iufc":
-        raise TypeError(f"rate must be a real or complex number or array, got an array of dtype {arr.dtype}")
+    arr = _checks.numeric_array("rate", rate, kinds="iufc", what="real or complex numbers")
     if arr.size == 0:
         raise ValueError("rate must not be empty")
     rate = arr.astype(complex)

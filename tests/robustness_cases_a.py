@@ -232,3 +232,8 @@ CASES = {
         ax=_axes(), history=sn.train(P(), sn.GD(0.1), [0.0, 3.0], 5), a0=np.array([0.0, 3.0]), title="t",
         cmap="viridis", floor=1e-16)), kinds={"ax": OBJ, "history": OBJ}, examples=FIG),
 }
+
+# A history's convergence queries are called by readers directly.
+_HISTORY = lambda: sn.train(sn.LinearProblem(), sn.GD(0.1), [0.0, 3.0], 30)  # noqa: E731
+CASES["History.converged_at"] = Case(lambda: (_HISTORY().converged_at, dict(tol=1e-8)))
+CASES["History.first_below"] = Case(lambda: (_HISTORY().first_below, dict(tol=1e-8)))

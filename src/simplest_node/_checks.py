@@ -100,7 +100,9 @@ def finite_array(name, value, allow_empty=False):
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain only finite numbers")
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        where = f" at index {index}" if arr.ndim else ""
+        raise ValueError(f"{name} must contain only finite numbers, got {float(arr[index])!r}{where}")
     return arr
 
 

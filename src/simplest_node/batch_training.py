@@ -31,7 +31,7 @@ class BatchHistory:
         This is what the book calls convergence. A run that dips below ``tol`` and climbs back
         counts from its last entry below ``tol``, not its first (see ``first_below``).
         """
-        below = self.loss < tol
+        below = self.loss < _checks.positive_finite("tol", tol)
         # last iteration that is not below tol, per run; the run settles one step later
         above = ~below
         last_above = np.where(above.any(axis=0), below.shape[0] - 1 - above[::-1].argmax(axis=0), -1)
@@ -39,7 +39,7 @@ class BatchHistory:
 
     def first_below(self, tol):
         """First iteration with loss < ``tol`` per run (a first hit), -1 where that never happens."""
-        below = self.loss < tol
+        below = self.loss < _checks.positive_finite("tol", tol)
         return np.where(below.any(axis=0), below.argmax(axis=0), -1)
 
 

@@ -61,3 +61,15 @@ def assert_defaults_on_ranges(sliders):
     for name, (low, high, step, default) in sliders.items():
         assert low < high and step > 0 and low <= default <= high, name
         assert abs((default - low) / step - round((default - low) / step)) < 1e-9, name
+
+
+# The chapters' figure text (tests/test_chapter_standard.py checks the import cells set it, and that
+# no figure asks for a font smaller than "small"; tests/test_browser.py measures the rendered size).
+FIGURE_FONT_SIZE = 12  # points: tick labels, axis labels and titles
+FIGURE_DPI = 90  # figure.dpi; the retina PNG doubles it (a lower dpi keeps the site under its weight)
+SMALLEST_FONT_NAME = "small"  # the smallest relative size a figure may use (legends, text boxes)
+FIGURE_SETUP = [
+    "%matplotlib inline",
+    '%config InlineBackend.figure_formats = ["retina"]',
+    f'plt.rcParams.update({{"font.size": {FIGURE_FONT_SIZE}, "figure.dpi": {FIGURE_DPI}}})',
+]

@@ -5,7 +5,9 @@ with its reason); MathJax has typeset every equation (no raw ``$$`` or ``\\begin
 text, rendered math present where the page has math); every image loaded; on pages with an
 animation scrubber, the next-frame button changes the frame; nothing overflows the article column
 (display equations, proofs, exercises and scrubbers at 1280 px; scrubbers and text at 390 px, where
-a wide equation or table may scroll inside its own box but not push the page). A screenshot of every page goes to
+a wide equation or table may scroll inside its own box but not push the page); every chapter figure
+has a caption and an alt text, is sharp at 2 device pixels per CSS px, and its smallest text renders at
+9 CSS px or more at 1280 px. A screenshot of every page goes to
 ``_build/screenshots/``.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them). Without them the
@@ -15,6 +17,7 @@ broken site. The site needs no network: MathJax is served from the build, no wid
 
 import functools
 import http.server
+import struct
 import os
 import shutil
 import threading
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, toc_files
+from conftest import FIGURE_FONT_SIZE, ROOT, SMALLEST_FONT_NAME, toc_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -222,3 +225,67 @@ def test_page_fits_a_phone(browser, server, doc):
         browser.get_log("browser")
     finally:
         browser.set_window_size(1280, 1600)
+
+
+MIN_TEXT_PX = 9  # CSS px: the smallest figure text a reader must make out at 1280 px
+FIGURES = """
+return [...document.querySelectorAll('article img')]
+  .filter(i => !i.closest('div.animation') && /\\.png$/.test(new URL(i.src).pathname))
+  .map(i => ({src: new URL(i.src).pathname, alt: i.getAttribute('alt') || '',
+              natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
+              caption: ((i.closest('figure') || {}).querySelector
+                        ? (i.closest('figure').querySelector('figcaption') || {}).textContent || '' : '').trim()}));
+"""
+
+
+def _png_dpi(path):
+    """Pixels per inch from a PNG's pHYs chunk (matplotlib writes the dpi it drew at: 2x figure.dpi
+    for a retina figure)."""
+    data = path.read_bytes()
+    at = data.find(b"pHYs")
+    assert at > 0, f"{path.name} has no pHYs chunk"
+    per_metre_x, _, unit = struct.unpack(">IIB", data[at + 4:at + 13])
+    assert unit == 1, f"{path.name}: pHYs unit {unit}"
+    return per_metre_x * 0.0254
+
+
+def smallest_text_px(font_pt, dpi, natural_width, shown_width):
+    """The rendered size in CSS px of text drawn at ``font_pt`` points in a PNG drawn at ``dpi``,
+    ``natural_width`` pixels wide and shown ``shown_width`` CSS px wide."""
+    return font_pt * dpi / 72 * shown_width / natural_width
+
+
+@pytest.mark.parametrize("doc", [d for d in toc_files() if d.startswith("chapters/")])
+def test_figures_are_legible_and_described(browser, server, site_html, doc):
+    """Every figure (a PNG outside the scrubbers) at 1280 px: a caption, an alt text that is not a
+    file name, at least two image pixels per CSS px (sharp on a high-density screen), and its
+    smallest text rendered at MIN_TEXT_PX CSS px or more.
+
+    The smallest text is computed, not read off the pixels: the chapters draw with
+    ``font.size = FIGURE_FONT_SIZE`` and no figure asks for a size below SMALLEST_FONT_NAME
+    (tests/test_chapter_standard.py checks both), so the smallest text is that size in points; the
+    PNG's pHYs chunk gives the dpi it was drawn at (retina doubles it), which turns points into image
+    pixels, and the displayed over the natural width turns image pixels into CSS px. Text a
+    figure draws in a fixed size in points of 10 or more is no smaller than that.
+    """
+    from matplotlib.font_manager import font_scalings
+
+    font_pt = FIGURE_FONT_SIZE * font_scalings[SMALLEST_FONT_NAME]
+    browser.set_window_size(1280, 1600)
+    browser.get(f"{server}/{doc}.html")
+    figures = browser.execute_script(FIGURES)
+    assert figures, f"{doc}: no figure"
+    problems = []
+    for fig in figures:
+        name = fig["src"].rsplit("/", 1)[-1]
+        if not fig["caption"]:
+            problems.append(f"{name}: no caption")
+        if len(fig["alt"].split()) < 8 or name in fig["alt"] or "/" in fig["alt"]:
+            problems.append(f"{name}: alt text {fig['alt'][:40]!r}")
+        if fig["natural"] < 1.99 * fig["shown"]:
+            problems.append(f"{name}: {fig['natural']} px shown {fig['shown']:.0f} px wide: not sharp at 2x")
+        dpi = _png_dpi(site_html / fig["src"].lstrip("/"))
+        px = smallest_text_px(font_pt, dpi, fig["natural"], fig["shown"])
+        if px < MIN_TEXT_PX:
+            problems.append(f"{name}: smallest text {px:.1f} CSS px ({fig['natural']} px shown at {fig['shown']:.0f})")
+    assert not problems, f"{doc}: {problems}"

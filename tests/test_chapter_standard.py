@@ -103,3 +103,41 @@ def test_code_fits_the_column(chapter):
         if len(line) > MAX_CODE_WIDTH
     ]
     assert not wide, f"{len(wide)} code lines wider than {MAX_CODE_WIDTH} characters: {wide[:3]}"
+
+
+def test_every_figure_is_captioned_labelled_and_described(chapter):
+    """Every figure output has a caption, a name (for {numref}) and an alt text, in myst-nb's cell
+    metadata; an alt text is a description, not a file name."""
+    _, nb = chapter
+    for c in nb.cells:
+        if c.cell_type != "code" or not any("image/png" in o.get("data", {}) for o in c.outputs):
+            continue
+        meta = c.metadata.get("mystnb", {})
+        figure, image = meta.get("figure", {}), meta.get("image", {})
+        where = c.source[:60]
+        assert figure.get("caption", "").strip(), f"a figure without a caption: {where}"
+        assert re.fullmatch(r"fig-[a-z0-9-]+", figure.get("name", "")), f"a figure without a fig- name: {where}"
+        alt = image.get("alt", "")
+        assert len(alt.split()) >= 8 and not re.search(r"\.(png|svg)\b|/", alt), f"alt text: {where}"
+
+
+def test_figures_are_sharp_and_legible(chapter):
+    """The import cell draws figures for high-density screens (retina PNG) with the book's font
+    size; no figure asks for a font below SMALLEST_FONT_NAME (tests/test_browser.py assumes that)."""
+    from conftest import FIGURE_SETUP
+
+    _, nb = chapter
+    setup = nb.cells[2].source.splitlines()
+    assert setup[:2] == FIGURE_SETUP[:2], "the import cell starts with %matplotlib inline and retina"
+    assert any(line.startswith(FIGURE_SETUP[2]) for line in setup), f"the import cell sets {FIGURE_SETUP[2]}"
+    code = source(nb, "code")
+    too_small = re.findall(r"(?:fontsize|labelsize)\s*=\s*(\"x+-small\"|[0-9.]+)", code)
+    assert not [s for s in too_small if '"' in s or float(s) < 10], f"fonts below small: {too_small}"
+
+
+def test_plot_modules_use_no_font_below_small():
+    for path in sorted((ROOT / "src" / "simplest_node").glob("plot_*.py")):
+        text = path.read_text()
+        assert not re.search(r"x+-small", text), f"{path.name} uses a font below small"
+        sizes = [float(s) for s in re.findall(r"fontsize\s*=\s*([0-9.]+)", text)]
+        assert all(s >= 10 for s in sizes), f"{path.name}: numeric font sizes {sizes} below 10 pt"

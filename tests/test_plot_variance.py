@@ -132,3 +132,15 @@ def test_draw_loss_curves_bad_a0():
     with pytest.raises(ValueError, match="a0"):
         draw_loss_curves(ax, h, [0.0], "title")
     plt.close(fig)
+
+
+def test_an_overshoot_leaves_the_top_of_the_widget_axis():
+    """The 1e170 overshoot from the default a0 would flatten the safeguarded run into the bottom
+    decades: the axis ends at VIEW_CEILING and the box says the peak is off the top."""
+    from simplest_node.plot_variance import VIEW_CEILING
+
+    fig = variance_corrected_figure()
+    ax = fig.axes[0]
+    assert ax.get_ylim()[1] <= VIEW_CEILING * 1.000001
+    assert "peak loss 1.34e+170 (off the top)" in ax.texts[0].get_text()
+    plt.close(fig)

@@ -188,4 +188,4 @@ def draw_landscape(ax, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
     ax.set_title(f"a0 = {a0:.3g} ({region}): Loss = {loss0:.3g}, Loss' = {grad0:.3g}, "
                  f"sigma_k^2 = {moment0:.3g}\narrow: GD step a0 - lr Loss'(a0), lr = {lr:g}{note}\n"
                  f"t = {p.t:g}, a* = {p.a_star:g}, sigma = {p.sigma:g}; grey plateau, yellow concave, "
-                 "red wall", fontsize=9)
+                 "red wall", fontsize="small")

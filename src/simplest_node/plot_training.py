@@ -175,7 +175,7 @@ def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_st
     upto = "" if k_max == n_iter else f" up to k = {k_max}"
     ax_path.set_title(f"path of the iterates{upto}, a0 = {a0:g}, t = {problem.t:g}, a* = {a_star:g}",
                       fontsize="medium", y=1.01)
-    ax_path.legend(loc="lower right", fontsize="x-small")
+    ax_path.legend(loc="lower right", fontsize="small")
     return sweep
 
 

@@ -39,11 +39,14 @@ SAFEGUARDS = ["line search", "clipping"]
 
 LOSS_FLOOR = 1e-16  # the y axis starts here: losses below are off the plot (converged)
 LOSS_CEILING = 1e300  # and ends at most here (matplotlib's log ticks overflow near the largest double)
+# The widget's axis ends at most here: an overshoot to 1e170 would squeeze the runs that matter into
+# the bottom decades. A loss above it leaves the top of the plot; the box reports its peak.
+VIEW_CEILING = 1e24
 TOL = 1e-8  # the box reports each run's settling time for Loss < TOL (the book's tolerance, chapters 4 and 5)
 
 
-def _fix_log_limits(ax, losses, floor=LOSS_FLOOR):
-    """Fix a log y axis to [floor, 10 x the largest finite loss] (at most LOSS_CEILING), before plotting.
+def _fix_log_limits(ax, losses, floor=LOSS_FLOOR, ceiling=LOSS_CEILING):
+    """Fix a log y axis to [floor, 10 x the largest finite loss] (at most ``ceiling``), before plotting.
 
     Autoscaling a log axis around a loss near the largest double overflows inside matplotlib, and a
     loss that overshoots spans ~190 decades: a few labelled decades, no minor ticks (a fast draw).
@@ -54,7 +57,7 @@ def _fix_log_limits(ax, losses, floor=LOSS_FLOOR):
         finite = loss[np.isfinite(loss)]
         if finite.size:
             top = max(top, float(finite.max()))
-    low, high = np.log10(floor), min(np.log10(top) + 1.0, np.log10(LOSS_CEILING))
+    low, high = np.log10(floor), min(np.log10(top) + 1.0, np.log10(min(ceiling, LOSS_CEILING)))
     ax.set_yscale("log")
     ax.set_ylim(10.0**low, 10.0**high)
     ax.set_autoscaley_on(False)
@@ -103,7 +106,7 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
     }
     k = np.arange(n_iter + 1)
     loss0 = float(runs["plain"].loss[0, 0])
-    _fix_log_limits(ax, [loss0] + [h.loss for h in runs.values()])
+    _fix_log_limits(ax, [loss0] + [h.loss for h in runs.values()], ceiling=VIEW_CEILING)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         flow = loss0 * np.exp(-2.0 * lr * k)
     ax.plot(k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5,
@@ -120,7 +123,7 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
         else:
             reached = history.converged_at(TOL)[0]  # the settling time: below TOL from there on
             peak = np.max(loss)  # finite: the run did not diverge
-            notes.append(f"{label}: peak loss {peak:.3g}, "
+            notes.append(f"{label}: peak loss {peak:.3g}{' (off the top)' if peak > VIEW_CEILING else ''}, "
                          + (f"loss < {TOL:g} from step {reached}" if reached >= 0 else f"not settled below {TOL:g}"))
     ax.set_xlim(0, n_iter)
     ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top",

@@ -237,3 +237,4 @@ CASES = {
 _HISTORY = lambda: sn.train(sn.LinearProblem(), sn.GD(0.1), [0.0, 3.0], 30)  # noqa: E731
 CASES["History.converged_at"] = Case(lambda: (_HISTORY().converged_at, dict(tol=1e-8)))
 CASES["History.first_below"] = Case(lambda: (_HISTORY().first_below, dict(tol=1e-8)))
+CASES["typeset"] = Case(lambda: (sn.typeset, dict(tex=r"x' - a x = 0")))

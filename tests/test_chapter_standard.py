@@ -50,6 +50,8 @@ def test_checked_outputs_and_committed_outputs(chapter):
     checked = [c for c in code if "nbval-check-output" in c.metadata.get("tags", [])]
     assert len(checked) >= 3, "tag derivations and key numbers nbval-check-output"
     assert not any("NBVAL_" in c.source for c in code), "nbval markers go in cell tags, not in the code"
+    # nbval compares plain text only, and IPython's Math/Latex objects have none worth checking.
+    assert not any(re.search(r"\b(Math|Latex)\(", c.source) for c in checked), "show formulas with sn.typeset"
     assert all(c.outputs for c in checked), "checked cells must carry their outputs (make notebooks)"
     assert all(c.execution_count for c in code if "remove-cell" not in c.metadata.get("tags", []))
     for c in code:

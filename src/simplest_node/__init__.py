@@ -9,7 +9,7 @@ Public names (chapters and tests rely on them; keep them stable):
 * plot_model: ``simplest_model_figure``, ``draw_simplest_model``,
   ``SIMPLEST_MODEL_SLIDERS``
 * animation:  ``scrubber``
-* prose:      ``glue``
+* prose:      ``glue``, ``typeset``
 * safeguards: ``variance_corrected_direction``, ``overshoot_threshold``, ``VarianceCorrectedClipped``,
   ``VarianceCorrectedLineSearch``
 * minibatch:  ``VarianceCorrectedSGD``, ``MOMENT_BATCHES``, ``moment_noise_rate``
@@ -56,7 +56,7 @@ Public names (chapters and tests rely on them; keep them stable):
 """
 
 from .animation import scrubber
-from .prose import glue
+from .prose import glue, typeset
 from .linear import STABILITY_POLYNOMIALS, LinearProblem, SampledLinearProblem
 from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_model import SIMPLEST_MODEL_SLIDERS, draw_simplest_model, simplest_model_figure
@@ -254,6 +254,7 @@ __all__ = [
     "SIMPLEST_MODEL_SLIDERS",
     "scrubber",
     "glue",
+    "typeset",
     "variance_corrected_direction",
     "overshoot_threshold",
     "VarianceCorrectedClipped",

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["glue"]
+__all__ = ["glue", "typeset"]
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
@@ -44,3 +44,28 @@ def glue(name, value, digits=6):
     except ImportError:
         return
     myst_glue(name, value, display=False)
+
+
+class Typeset:
+    """LaTeX shown typeset in a notebook and on the page, whose plain-text form is the LaTeX itself.
+
+    ``IPython.display.Math`` has the plain text ``<IPython.core.display.Math object>``, and nbval
+    compares plain text only, so a derivation shown with it would no longer be checked. Display a
+    ``Typeset`` instead: the page shows the formula and nbval compares its LaTeX source.
+    """
+
+    def __init__(self, tex):
+        if not isinstance(tex, str):
+            raise TypeError(f"tex must be a string of LaTeX, got {type(tex).__name__}")
+        self.tex = tex
+
+    def _repr_latex_(self):
+        return f"$\\displaystyle {self.tex}$"
+
+    def __repr__(self):
+        return self.tex
+
+
+def typeset(tex):
+    """``Typeset(tex)``: show the LaTeX string ``tex`` as a formula, checked by nbval as text."""
+    return Typeset(tex)

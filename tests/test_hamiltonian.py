@@ -213,7 +213,7 @@ def test_sample_pairs_noise_moves_only_x1():
     assert np.std(y1 - x1) == pytest.approx(0.01, rel=0.1)
 
 
-# --- robustness regressions (known failures of the input-validation issue) ---------------------
+# --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
 @pytest.mark.parametrize("call, error, match", [
     (lambda: energy([1.0]), ValueError, "x"),
     (lambda: energy([np.nan, 0.0]), ValueError, "x"),

@@ -274,7 +274,7 @@ def test_training_stays_on_the_positive_branch():
         fit_linear_rate(-3.0, 1.0, "euler", 2, a0=-5.0)
 
 
-# --- robustness regressions (known failures of the input-validation issue) ---------------------
+# --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
 @pytest.mark.parametrize("call", [
     lambda: modified_field(x, x, h, "euler", 10**12),
     lambda: linear_imde_coefficients("euler", 10**12),

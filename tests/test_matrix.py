@@ -282,7 +282,7 @@ def test_rotation_by_two_pi_is_a_second_global_minimizer():
     assert s[-1] < 1e-12 * s[0]  # the Gauss-Newton system is singular there
 
 
-# --- robustness regressions (known failures of the input-validation issue) ---------------------
+# --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
 def test_train_matrix_run_diverged_at_step_0_has_loss_inf():
     # e^{1e20} is not finite (expm gives nan there): the run is flagged at 0 and its loss is inf, not nan
     history = train_matrix(MatrixProblem([[-0.5]]), GD(0.1), [[[1e20]], [[0.0]]], 3)

@@ -169,7 +169,7 @@ def test_bad_input(call, error, match):
         call()
 
 
-# --- robustness regressions (known failures of the input-validation issue) ---------------------
+# --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
 def test_gauss_newton2_without_damping_survives_a_singular_matrix():
     # H is numerically singular at (1e10, 1e-10); damping 0 used to raise LinAlgError
     import warnings

@@ -103,7 +103,7 @@ def test_bad_input(kwargs, error, match):
     plt.close("all")
 
 
-# --- robustness regressions (known failures of the input-validation issue) ---------------------
+# --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
 @pytest.mark.parametrize("call, error, match", [
     (lambda: draw_beyond(None), TypeError, "ax"),
     (lambda: beyond_figure(seed=-1), ValueError, "seed"),

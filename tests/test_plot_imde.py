@@ -73,7 +73,7 @@ def test_bad_input(kwargs, error, match):
         imde_figure(**kwargs)
 
 
-# --- robustness regressions (known failures of the input-validation issue) ---------------------
+# --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"n_sub": 10**12}, ValueError, "n_sub"),
     ({"a_star": 1e308}, ValueError, "a_star"),

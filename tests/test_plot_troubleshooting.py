@@ -64,7 +64,7 @@ def test_bad_input(kwargs, error, match):
         time_rescaling_figure(**kwargs)
 
 
-# --- robustness regressions (known failures of the input-validation issue) ---------------------
+# --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
 @pytest.mark.parametrize("call, error, match", [
     (lambda: draw_time_rescaling(None), TypeError, "ax"),
     (lambda: time_rescaling_figure(n_iter=10**12), ValueError, "MAX_WORK"),

@@ -86,7 +86,7 @@ def test_widget_model_scaling():
         widget_samples(n_draws=1)
 
 
-# --- robustness regressions (known failures of the input-validation issue) ---------------------
+# --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
 @pytest.mark.parametrize("call, error, match", [
     (lambda: draw_wide_histogram(None, [0.1, 0.2]), TypeError, "ax"),
     (lambda: draw_wide_histogram(plt.figure().subplots(), "abc"), TypeError, "samples"),

@@ -326,7 +326,7 @@ def test_stability_regions_and_the_right_half_plane():
     assert fits["euler"].real < -0.1 and fits["midpoint"].real < -0.1 and fits["rk4"].real > 0
 
 
-# --- robustness regressions (known failures of the input-validation issue) ---------------------
+# --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
 def test_euler_adjoint_ratio_overflows_to_signed_inf_without_a_warning():
     import warnings
 

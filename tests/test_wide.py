@@ -357,7 +357,7 @@ def test_bad_input():
         linearized_loss(np.eye(3), np.ones(2), 0.1, 3)
 
 
-# --- robustness regressions (known failures of the input-validation issue) ---------------------
+# --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
 @pytest.mark.parametrize("call, error, match", [
     (lambda: WideNODE(n_steps=10**12), ValueError, "n_steps"),
     (lambda: monte_carlo(WideNODE(), 4, [[1.0, 0.0]], 10**12), ValueError, "MAX_WORK"),

@@ -113,6 +113,15 @@ def instance(name, value, types, accepted):
     return value
 
 
+def optimizer(name, value):
+    """Return ``value`` after checking it is an optimizer: an object with ``init(a)`` and
+    ``update(problem, a, state, k)`` methods (GD, SGD, Adam, ...)."""
+    if not (callable(getattr(value, "init", None)) and callable(getattr(value, "update", None))):
+        raise TypeError(f"{name} must be an optimizer with init(a) and update(problem, a, state, k) "
+                        f"(GD, SGD, Adam, ...), got {type(value).__name__} {value!r:.60}")
+    return value
+
+
 def open_interval(name, value, low, high):
     """Return ``value`` as a float after checking low < value < high."""
     value = finite(name, value)

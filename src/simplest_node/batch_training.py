@@ -108,9 +108,7 @@ def check_training(what, problem, problem_type, optimizer, n_iter, batch):
     ``_checks.MAX_WORK``. Returns n_iter."""
     if not isinstance(problem, problem_type):
         raise TypeError(f"problem must be a {problem_type.__name__}, got {type(problem).__name__} {problem!r:.60}")
-    if not (callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "update", None))):
-        raise TypeError(f"optimizer must be an optimizer with init and update methods (GD, Adam, ...), "
-                        f"got {type(optimizer).__name__} {optimizer!r:.60}")
+    _checks.optimizer("optimizer", optimizer)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
     _checks.bounded_work(what, n_iter=n_iter, batch=batch)
     return n_iter

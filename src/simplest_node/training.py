@@ -87,6 +87,4 @@ def check_training(problem, optimizer):
     """TypeError unless ``problem`` is a LinearProblem and ``optimizer`` has init and update."""
     if not isinstance(problem, LinearProblem):
         raise TypeError(f"problem must be a LinearProblem, got {type(problem).__name__}")
-    if not (callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "update", None))):
-        raise TypeError("optimizer must be an optimizer with init(a) and update(problem, a, state, k) "
-                        f"(GD, SGD, Adam, ...), got {type(optimizer).__name__}")
+    _checks.optimizer("optimizer", optimizer)

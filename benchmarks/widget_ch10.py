@@ -10,4 +10,4 @@ SETTINGS = [
 ]
 
 if __name__ == "__main__":
-    report("ch09 time_rescaling_figure", time_rescaling_figure, SETTINGS)
+    report("ch10 time_rescaling_figure", time_rescaling_figure, SETTINGS)

@@ -238,3 +238,36 @@ _HISTORY = lambda: sn.train(sn.LinearProblem(), sn.GD(0.1), [0.0, 3.0], 30)  # n
 CASES["History.converged_at"] = Case(lambda: (_HISTORY().converged_at, dict(tol=1e-8)))
 CASES["History.first_below"] = Case(lambda: (_HISTORY().first_below, dict(tol=1e-8)))
 CASES["typeset"] = Case(lambda: (sn.typeset, dict(tex=r"x' - a x = 0")))
+
+# --- a small MLP field trained as a Neural ODE (module mlp_field, figure in plot_model) -------------
+_MLP = lambda: sn.mlp_oscillator_problem(n_samples=8, width=4, n_steps=2)  # noqa: E731
+_THETA = sn.MLPField(2, 4).init(seed=0)
+_X = np.array([[0.5, -1.0], [1.0, 0.0]])
+_MLP_FIT = lambda: sn.train_mlp_field(_MLP(), lr=0.03, n_iter=3)  # noqa: E731
+CASES.update({
+    "MLPField": Case(lambda: (sn.MLPField, dict(dim=2, width=4))),
+    "MLPField.init": Case(lambda: (sn.MLPField(2, 4).init, dict(seed=0, scale=1.0)), kinds={"seed": "seed"}),
+    "MLPField.field": Case(lambda: (sn.MLPField(2, 4).field, dict(theta=_THETA, x=_X))),
+    "MLPField.vjp": Case(lambda: (sn.MLPField(2, 4).vjp, dict(theta=_THETA, x=_X, v=_X))),
+    "EndpointFit": Case(lambda: (sn.EndpointFit, dict(field=sn.MLPField(2, 4), x0=_X, y=_X, t=1.0,
+                                                      method="rk4", n_steps=2)), kinds={"field": OBJ}),
+    "EndpointFit.loss": Case(lambda: (_MLP().loss, dict(theta=_THETA, method="euler", n_steps=3))),
+    "EndpointFit.backprop_grad": Case(lambda: (_MLP().backprop_grad, dict(theta=_THETA, method="midpoint",
+                                                                          n_steps=3, checkpoint_every=2,
+                                                                          return_cost=True))),
+    "EndpointFit.adjoint_grad": Case(lambda: (_MLP().adjoint_grad, dict(theta=_THETA, method="rk4", n_steps=3,
+                                                                        return_cost=True))),
+    "EndpointFit.fd_grad": Case(lambda: (_MLP().fd_grad, dict(theta=_THETA, method="euler", n_steps=2,
+                                                              eps=1e-6)), examples=15),
+    "GradientCost": Exempt(RECORD),
+    "MLPFit": Exempt(RECORD),
+    "MLPFit.field_error": Case(lambda: (_MLP_FIT().field_error, dict(n_grid=5, radius=2.0))),
+    "mlp_oscillator_problem": Case(lambda: (sn.mlp_oscillator_problem, dict(
+        k_star=1.0, c_star=0.2, t=1.0, n_samples=8, width=4, method="rk4", n_steps=2, seed=0)),
+        kinds={"seed": "seed"}),
+    "train_mlp_field": Case(lambda: (sn.train_mlp_field, dict(problem=_MLP(), lr=0.03, n_iter=3, seed=0)),
+                            kinds={"problem": OBJ, "seed": "seed"}, examples=15),
+    "mlp_field_figure": Case(lambda: (sn.mlp_field_figure, dict(fit=_MLP_FIT(), horizon=1.0, n_paths=2,
+                                                                n_arrows=4, seed=1)),
+                             kinds={"fit": OBJ, "seed": "seed"}, examples=FIG),
+})

@@ -53,6 +53,8 @@ Public names (chapters and tests rely on them; keep them stable):
   ``adaptive_cost``, ``ADAPTIVE_METHODS``, ``RK45_STABILITY``, ``real_stability_limit``, ``BlowUpSolve``,
   ``blow_up_solve``, ``BacksolveRun``, ``backsolve_run``, ``implicit_midpoint_fit``
 * plot_troubleshooting: ``RESCALING_SLIDERS``, ``time_rescaling_figure``, ``draw_time_rescaling``
+* mlp_field:  ``MLPField``, ``EndpointFit``, ``GradientCost``, ``MLPFit``, ``mlp_oscillator_problem``,
+  ``train_mlp_field``; plot_model: ``mlp_field_figure``
 """
 
 from .animation import scrubber
@@ -233,6 +235,10 @@ from .troubleshooting import (
 )
 from .plot_troubleshooting import RESCALING_SLIDERS, draw_time_rescaling, time_rescaling_figure
 
+# --- a small MLP field trained as a Neural ODE (chapters 1 and 3) ---------------------------------
+from .mlp_field import EndpointFit, GradientCost, MLPField, MLPFit, mlp_oscillator_problem, train_mlp_field
+from .plot_model import mlp_field_figure
+
 __all__ = [
     "integrate",
     "step",
@@ -410,6 +416,14 @@ __all__ = [
     "RESCALING_SLIDERS",
     "time_rescaling_figure",
     "draw_time_rescaling",
+    # --- mlp_field, and its figure in plot_model ---
+    "MLPField",
+    "EndpointFit",
+    "GradientCost",
+    "MLPFit",
+    "mlp_oscillator_problem",
+    "train_mlp_field",
+    "mlp_field_figure",
 ]
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Chapter 1 figures: the model against the data, and its loss.
+"""Chapter 1 figures: the model against the data, and its loss; a learned MLP field.
 
 Each is a pure function of its arguments that returns a matplotlib Figure, so the widgets in the
 chapters only wire sliders to it and the tests can call it without a kernel or a browser.
@@ -11,7 +11,7 @@ from . import _checks
 from ._ticks import few_ticks, set_title
 from .linear import LinearProblem
 
-__all__ = ["SIMPLEST_MODEL_SLIDERS", "simplest_model_figure", "draw_simplest_model"]
+__all__ = ["SIMPLEST_MODEL_SLIDERS", "simplest_model_figure", "draw_simplest_model", "mlp_field_figure"]
 
 # The chapter's sliders: name -> (min, max, step, default). Tests draw random settings from these.
 SIMPLEST_MODEL_SLIDERS = {
@@ -73,3 +73,72 @@ def draw_simplest_model(axes, a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, s
         set_title(ax_loss, f"Loss(a = {a0:g}) = {loss_a0:.3g}")
     for ax in axes:  # few ticks, no minor ticks, plain-text log labels: each tick costs every redraw
         few_ticks(ax)
+
+
+def mlp_field_figure(fit, horizon=8.0, n_paths=4, n_arrows=15, seed=1):
+    """Chapter 1: the true field A* x (left) and the learned MLP field of ``fit`` (right), an ``MLPFit``.
+
+    Arrows show each field on a grid of [-2.5, 2.5]^2; curves are trajectories from ``n_paths``
+    seeded initial states up to time ``horizon``: exact (e^{A* s} x0) on the left and on the right
+    (grey, for comparison), the learned model's (RK4, step 0.05) dashed on the right.
+    """
+    from scipy.linalg import expm
+
+    from .mlp_field import MLPFit
+
+    _checks.instance("fit", fit, MLPFit, "an MLPFit (from train_mlp_field)")
+    if fit.A_star is None:
+        raise ValueError("fit must come from a problem built by mlp_oscillator_problem (it needs A*)")
+    horizon = _checks.positive_finite("horizon", horizon)
+    n_paths = _checks.positive_int("n_paths", n_paths, maximum=50)
+    n_arrows = _checks.positive_int("n_arrows", n_arrows, minimum=2, maximum=60)
+    rng = np.random.default_rng(_checks.seed("seed", seed))
+    n_steps = _checks.positive_int("horizon / 0.05", int(np.ceil(horizon / 0.05)), maximum=100_000)
+    field, theta, A_star = fit.problem.field, fit.theta, fit.A_star
+
+    x0 = rng.uniform(-2.0, 2.0, size=(n_paths, 2))
+    h, x, learned = horizon / n_steps, x0, [x0]
+    step = expm(A_star * h)  # the exact flow over one step, applied n_steps times
+    true_paths = [x0]
+    for _ in range(n_steps):
+        true_paths.append(true_paths[-1] @ step.T)
+    true_paths = np.stack(true_paths)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(n_steps):  # classical RK4 on the learned field
+            k1 = field._field(theta, x)
+            k2 = field._field(theta, x + h / 2 * k1)
+            k3 = field._field(theta, x + h / 2 * k2)
+            k4 = field._field(theta, x + h * k3)
+            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            learned.append(x)
+    learned = np.clip(np.nan_to_num(np.stack(learned), nan=0.0), -1e6, 1e6)
+
+    g = np.linspace(-2.5, 2.5, n_arrows)
+    grid = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
+    fig = Figure(figsize=(9, 4.2))
+    axes = fig.subplots(1, 2, sharex=True, sharey=True)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.9, wspace=0.08)
+    with np.errstate(over="ignore", invalid="ignore"):
+        learned_field = np.nan_to_num(field._field(theta, grid))
+    for ax, arrows, title in ((axes[0], grid @ A_star.T, "true field A* x"),
+                              (axes[1], learned_field, f"learned MLP field ({field.n_params} parameters)")):
+        ax.quiver(grid[:, 0], grid[:, 1], arrows[:, 0], arrows[:, 1], color="0.6", angles="xy")
+        set_title(ax, title)
+        ax.set_xlabel("position q")
+        ax.set_xlim(-2.6, 2.6)
+        ax.set_ylim(-2.6, 2.6)
+        ax.set_aspect("equal")
+    axes[0].set_ylabel("velocity q'")
+    for p in range(n_paths):
+        axes[0].plot(true_paths[:, p, 0], true_paths[:, p, 1], color=f"C{p}", lw=1.8)
+        axes[1].plot(true_paths[:, p, 0], true_paths[:, p, 1], color="0.75", lw=3)
+        axes[1].plot(learned[:, p, 0], learned[:, p, 1], color=f"C{p}", lw=1.8, ls="--")
+    for ax in axes:
+        ax.plot(x0[:, 0], x0[:, 1], "o", color="k", ms=5)
+        few_ticks(ax, 5)
+    axes[0].plot([], [], color="C0", label="exact flow")
+    axes[1].plot([], [], color="0.75", lw=3, label="exact flow")
+    axes[1].plot([], [], color="C0", ls="--", label="learned model")
+    for ax in axes:
+        ax.legend(loc="lower left", fontsize="small")
+    return fig

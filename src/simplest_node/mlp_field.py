@@ -126,9 +126,11 @@ class EndpointFit:
 
     Loss(theta) = 1/2 mean_i |x_n(x0_i) - y_i|^2 with x_n from ``n_steps`` steps of ``method``
     (the defaults; each call may override them). See the module docstring for the gradients.
+    ``A_star``: the matrix of the true system when the data come from dx/ds = A* x (optional; the
+    figure and ``MLPFit.field_error`` compare the learned field with it).
     """
 
-    def __init__(self, field, x0, y, t=1.0, method="rk4", n_steps=4):
+    def __init__(self, field, x0, y, t=1.0, method="rk4", n_steps=4, A_star=None):
         self.field = _checks.instance("field", field, MLPField, "an MLPField")
         x0 = _checks.finite_array("x0", x0)
         if x0.ndim != 2 or x0.shape[1] != field.dim:
@@ -140,6 +142,11 @@ class EndpointFit:
         self.t = _checks.positive_finite("t", t)
         self.method = _checks.choice("method", method, BUTCHER_TABLEAUX)
         self.n_steps = _checks.positive_int("n_steps", n_steps)
+        if A_star is not None:
+            A_star = _checks.finite_array("A_star", A_star)
+            if A_star.shape != (field.dim, field.dim):
+                raise ValueError(f"A_star must be {field.dim} x {field.dim}, got shape {A_star.shape}")
+        self.A_star = A_star  # the true system's matrix when the data come from x' = A* x (else None)
 
     def __repr__(self):
         return (f"EndpointFit({self.field!r}, B={self.x0.shape[0]}, t={self.t}, method={self.method!r}, "
@@ -290,9 +297,7 @@ def mlp_oscillator_problem(k_star=1.0, c_star=0.2, t=1.0, n_samples=256, width=1
     if not np.all(np.isfinite(flow)) or np.max(np.abs(flow)) > 1e100:
         raise ValueError(f"e^(A* t) overflows for k_star = {k_star}, c_star = {c_star}, t = {t}")
     x0 = rng.normal(size=(n_samples, 2))
-    problem = EndpointFit(MLPField(2, width), x0, x0 @ flow.T, t, method, n_steps)
-    problem.A_star = A_star
-    return problem
+    return EndpointFit(MLPField(2, width), x0, x0 @ flow.T, t, method, n_steps, A_star)
 
 
 @dataclass
@@ -304,7 +309,7 @@ class MLPFit:
     theta0: np.ndarray
     theta: np.ndarray
     loss: np.ndarray
-    A_star: np.ndarray = None  # None unless the problem came from ``mlp_oscillator_problem``
+    A_star: np.ndarray = None  # the problem's A_star (None if its data have no linear true system)
 
     def field_error(self, n_grid=21, radius=2.0):
         """max |f_theta(x) - A* x| / max |A* x| over an ``n_grid`` x ``n_grid`` grid of the square
@@ -314,7 +319,7 @@ class MLPFit:
         if radius > 1e6:
             raise ValueError(f"radius must be a number > 0 and at most 1e6 (where the data lie), got {radius!r}")
         if self.A_star is None:
-            raise ValueError("field_error needs the true system: build the problem with mlp_oscillator_problem")
+            raise ValueError("field_error needs the true system: give the EndpointFit its A_star")
         g = np.linspace(-radius, radius, n_grid)
         x = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -355,5 +360,4 @@ def train_mlp_field(problem, lr=0.02, n_iter=600, seed=0):
         if not (np.all(np.isfinite(theta)) and np.isfinite(recorder.losses[-1])):
             raise ValueError(f"training diverged at iteration {k}: take a smaller lr than {lr}")
     recorder.losses.append(problem.loss(theta))
-    A_star = getattr(problem, "A_star", None)
-    return MLPFit(problem, theta0, theta, np.array(recorder.losses), A_star)
+    return MLPFit(problem, theta0, theta, np.array(recorder.losses), problem.A_star)

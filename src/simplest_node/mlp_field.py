@@ -349,7 +349,7 @@ def train_mlp_field(problem, lr=0.02, n_iter=600, seed=0):
     _checks.instance("problem", problem, EndpointFit, "an EndpointFit")
     optimizer = Adam(lr)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0, maximum=100_000)
-    A, b = BUTCHER_TABLEAUX[problem.method]
+    _, b = BUTCHER_TABLEAUX[problem.method]
     _checks.bounded_work("train_mlp_field", n_iter=n_iter + 1, n_steps=problem.n_steps, stages=2 * len(b),
                          batch=problem.x0.size * problem.field.width)
     theta0 = problem.field.init(seed)

@@ -192,7 +192,7 @@ def test_error_figure():
 @pytest.mark.parametrize(
     "call, error, words",
     [
-        (lambda: backprop_gradient(EXACT, 0.0, "rk45", 4), ValueError, "accepted: euler, heun, midpoint, rk4"),
+        (lambda: backprop_gradient(EXACT, 0.0, "rk45", 4), ValueError, "accepted: euler, heun, midpoint, ralston, rk4"),
         (lambda: backprop_gradient(EXACT, 0.0, "rk4", 0), ValueError, "n_steps"),
         (lambda: backprop_gradient(EXACT, 0.0, "rk4", 2.0), TypeError, "n_steps"),
         (lambda: backprop_gradient(EXACT, np.nan, "rk4", 2), ValueError, "a must contain only finite"),

@@ -17,7 +17,8 @@ from simplest_node.imde import (
     one_step,
     rk4_minimum,
 )
-from simplest_node.linear import STABILITY_POLYNOMIALS, _poly
+from simplest_node.runge_kutta import STABILITY_POLYNOMIALS
+from simplest_node.runge_kutta import polyval as _poly
 
 x, h = sp.symbols("x h")
 q, p = sp.symbols("q p")

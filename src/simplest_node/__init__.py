@@ -57,7 +57,8 @@ Public names (chapters and tests rely on them; keep them stable):
 
 from .animation import scrubber
 from .prose import glue, typeset
-from .linear import STABILITY_POLYNOMIALS, LinearProblem, SampledLinearProblem
+from .linear import LinearProblem, SampledLinearProblem
+from .runge_kutta import BUTCHER_TABLEAUX, STABILITY_POLYNOMIALS
 from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_model import SIMPLEST_MODEL_SLIDERS, draw_simplest_model, simplest_model_figure
 from .solvers import EXPLICIT_METHODS, METHODS, ORDERS, SYMPLECTIC_METHODS, integrate, step
@@ -107,7 +108,6 @@ from .landscape import (
     wall_edge,
 )
 from .gradients import (
-    BUTCHER_TABLEAUX,
     CostTable,
     ErrorTable,
     adjoint_gradient,

@@ -46,11 +46,11 @@ import numpy as np
 from scipy.linalg import expm
 
 from . import _checks
-from .linear import _LOG_MAX, STABILITY_POLYNOMIALS, LinearProblem, _overflowed_to_inf, _poly, _scale
+from .linear import _LOG_MAX, LinearProblem, _overflowed_to_inf, _scale
 from .matrix import frechet_expm
+from .runge_kutta import BUTCHER_TABLEAUX, STABILITY_DERIVATIVES, STABILITY_POLYNOMIALS, polyval
 
 __all__ = [
-    "BUTCHER_TABLEAUX",
     "closed_form_gradient",
     "backprop_gradient",
     "adjoint_gradient",
@@ -65,18 +65,6 @@ __all__ = [
     "damped_oscillator",
     "gradient_root",
 ]
-
-# Explicit Runge-Kutta methods as (A, b): the same methods as ``solvers``, written as tableaux.
-BUTCHER_TABLEAUX = {
-    "euler": (np.array([[0.0]]), np.array([1.0])),
-    "midpoint": (np.array([[0.0, 0.0], [0.5, 0.0]]), np.array([0.0, 1.0])),
-    "heun": (np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([0.5, 0.5])),
-    "rk4": (
-        np.array([[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1.0, 0]], dtype=float),
-        np.array([1, 2, 2, 1], dtype=float) / 6,
-    ),
-}
-
 
 def _setup(problem, a, method, n_steps, x0, flag, what):
     if not isinstance(problem, LinearProblem):
@@ -322,19 +310,18 @@ def discrete_optimum(a_star, t, method, n_steps):
     if n.dtype.kind not in "iu" or n.size == 0 or np.any(n < 1):
         raise ValueError(f"n_steps must be integers >= 1, got {n_steps!r:.60}")
     h = t / n.astype(float)
-    coeffs = STABILITY_POLYNOMIALS[method]
-    derivative = tuple(k * c for k, c in enumerate(coeffs))[1:]
+    coeffs, derivative = STABILITY_POLYNOMIALS[method], STABILITY_DERIVATIVES[method]
     goal = np.exp(a_star * h)
     z = a_star * h
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for _ in range(100):
-            step = (_poly(coeffs, z) - goal) / _poly(derivative, z)
+            step = (polyval(coeffs, z) - goal) / polyval(derivative, z)
             z = z - step
             if np.all(np.abs(step) <= 1e-15 * np.maximum(1.0, np.abs(z))):
                 break
     with np.errstate(invalid="ignore"):
-        converged = np.abs(_poly(coeffs, z) - goal) <= 1e-12 * goal
-        increasing = _poly(derivative, z) > 0
+        converged = np.abs(polyval(coeffs, z) - goal) <= 1e-12 * goal
+        increasing = polyval(derivative, z) > 0
     if not np.all(converged & increasing):
         raise ValueError(
             f"no root of R(z) = e^(a* h) on the increasing branch of {method}'s stability "

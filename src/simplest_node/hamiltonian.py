@@ -29,6 +29,8 @@ from scipy.integrate import solve_ivp
 from scipy.special import ellipk
 
 from . import _checks
+from .runge_kutta import TABLEAUX as _TABLEAUX
+from .solvers import METHODS
 
 __all__ = [
     "GRAVITY",
@@ -50,13 +52,7 @@ GRAVITY = 10.0  # H = p^2/2 - GRAVITY cos q
 MAX_MOMENTUM = 1e3  # sample_pairs: largest |p| of the data box (faster motion needs ever smaller steps)
 SOLVER_STEPS_PER_TIME = 1e3  # sample_pairs' work estimate per unit of T (a bound, for the work limit)
 MODEL_KINDS = ("general", "separable")
-TRAIN_METHODS = ("euler", "midpoint", "heun", "rk4", "symplectic_euler", "leapfrog")
-_TABLEAUX = {
-    "euler": ([], [1.0]),
-    "midpoint": ([[0.5]], [0.0, 1.0]),
-    "heun": ([[1.0]], [0.5, 0.5]),
-    "rk4": ([[0.5], [0.0, 0.5], [0.0, 0.0, 1.0]], [1 / 6, 1 / 3, 1 / 3, 1 / 6]),
-}
+TRAIN_METHODS = METHODS
 
 
 def _state(name, x):
@@ -308,11 +304,11 @@ def _tangent_step(model, theta, x, J, h, method):
         return f, A @ Jy + B
 
     if method in _TABLEAUX:
-        a, b = _TABLEAUX[method]
+        A, b = _TABLEAUX[method].A, _TABLEAUX[method].b_float
         ks = []
         for i in range(len(b)):
             y, Jy = x, J
-            for j, aij in enumerate(a[i - 1] if i else []):
+            for j, aij in enumerate(A[i, :i]):
                 if aij:
                     y, Jy = y + h * aij * ks[j][0], Jy + h * aij * ks[j][1]
             ks.append(F(y, Jy))

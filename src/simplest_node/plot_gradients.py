@@ -9,7 +9,6 @@ from matplotlib.figure import Figure
 
 from . import _checks
 from .gradients import (
-    BUTCHER_TABLEAUX,
     ErrorTable,
     CostTable,
     adjoint_gradient,
@@ -19,6 +18,7 @@ from .gradients import (
 )
 from ._ticks import few_ticks, set_title
 from .linear import LinearProblem
+from .runge_kutta import BUTCHER_TABLEAUX
 from .solvers import ORDERS
 
 __all__ = [

@@ -27,7 +27,8 @@ import numpy as np
 from scipy.optimize import brentq
 
 from . import _checks
-from .linear import STABILITY_POLYNOMIALS, LinearProblem
+from .linear import LinearProblem
+from .runge_kutta import STABILITY_POLYNOMIALS
 from .optimizers import _grad, _loss, _second_moment
 
 __all__ = [

@@ -36,8 +36,9 @@ from scipy.linalg import expm_frechet
 
 from . import _checks
 from .gradients import adjoint_gradient, backprop_gradient, discrete_optimum
-from .linear import STABILITY_POLYNOMIALS, LinearProblem, _poly
+from .linear import LinearProblem
 from .optimizers import GD
+from .runge_kutta import STABILITY_DERIVATIVES, STABILITY_POLYNOMIALS, polyval
 from .training import train
 
 __all__ = [
@@ -248,10 +249,9 @@ def rk4_scalar_fit(a_star, h):
     h = _checks.positive_finite("h", h)
     _data_exponent("a_star * h", a_star * h)
     coeffs = STABILITY_POLYNOMIALS["rk4"]
-    derivative = np.array([k * c for k, c in enumerate(coeffs)][1:])
-    critical = np.roots(derivative[::-1])
+    critical = np.roots(STABILITY_DERIVATIVES["rk4"][::-1])
     z_min = float(np.real(critical[np.abs(np.imag(critical)) < 1e-12][0]))
-    if np.exp(a_star * h) > _poly(coeffs, np.array(z_min)):
+    if np.exp(a_star * h) > polyval(coeffs, np.array(z_min)):
         return float(discrete_optimum(a_star, h, "rk4", 1)), True
     return z_min / h, False
 
@@ -355,9 +355,8 @@ def precision_run(a, t_values, dtype="float32", a_star=1.0, h=0.05):
         raise ValueError(f"every horizon in t_values must be a multiple of h = {h!r}")
     kind = np.dtype(dtype).type
     z, hh = kind(a * h), kind(h)
-    coeffs = [kind(c) for c in STABILITY_POLYNOMIALS["rk4"]]
-    r = coeffs[0] + z * (coeffs[1] + z * (coeffs[2] + z * (coeffs[3] + z * coeffs[4])))
-    dr = coeffs[1] + z * (2 * coeffs[2] + z * (3 * coeffs[3] + z * 4 * coeffs[4]))
+    r = polyval([kind(c) for c in STABILITY_POLYNOMIALS["rk4"]], z)
+    dr = polyval([kind(c) for c in STABILITY_DERIVATIVES["rk4"]], z)
     x, s = kind(1.0), kind(0.0)
     loss, grad = np.empty(t.size, dtype=dtype), np.empty(t.size, dtype=dtype)
     wanted = {}

@@ -13,8 +13,8 @@ with U, W, v standard Gaussian at initialization. We write ``c_u = sigma_u/sqrt(
 Arrays carry a leading axis of independent weight draws D, so a Monte Carlo over a thousand
 networks is one batched matmul: hidden states have shape (D, n, B) for B inputs, outputs (D, B).
 
-The ODE is solved with a fixed-step explicit Runge-Kutta method (``euler``, ``midpoint``,
-``heun``, ``rk4``, the tableaus of ``simplest_node.solvers``) with ``n_steps`` steps of size
+The ODE is solved with a fixed-step explicit Runge-Kutta method (a tableau of
+``simplest_node.runge_kutta``: ``euler``, ``midpoint``, ``heun``, ``rk4``, ...) with ``n_steps`` steps of size
 ``dt = T / n_steps``. For the loss ``L = 1/(2B) sum_b (f(x_b) - y_b)^2`` of each draw there are
 two gradients:
 
@@ -47,6 +47,8 @@ import numpy as np
 from scipy import special, stats
 
 from . import _checks
+from .runge_kutta import BUTCHER_TABLEAUX as _TABLEAUS
+from .runge_kutta import RK_METHODS
 from .solvers import integrate
 
 __all__ = [
@@ -130,17 +132,7 @@ def activation(name):
     return _ACT[name]
 
 
-# Butcher tableaus (A strictly lower triangular, weights b) of the explicit methods of solvers.
-_TABLEAUS = {
-    "euler": (np.zeros((1, 1)), np.array([1.0])),
-    "midpoint": (np.array([[0.0, 0.0], [0.5, 0.0]]), np.array([0.0, 1.0])),
-    "heun": (np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([0.5, 0.5])),
-    "rk4": (
-        np.array([[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1.0, 0]], dtype=float),
-        np.array([1.0, 2.0, 2.0, 1.0]) / 6.0,
-    ),
-}
-WIDE_METHODS = tuple(_TABLEAUS)
+WIDE_METHODS = RK_METHODS
 
 
 class _WeightArrays(NamedTuple):
@@ -231,7 +223,7 @@ class WideNODE:
     """Hyperparameters of the weight-tied Neural ODE (see the module docstring).
 
     ``activation`` in ``ACTIVATIONS``; horizon ``T`` > 0; ``n_steps`` solver steps of ``method``
-    in ``euler``, ``midpoint``, ``heun``, ``rk4`` (at most ``_checks.MAX_WORK``; each solve checks
+    in ``WIDE_METHODS`` (at most ``_checks.MAX_WORK``; each solve checks
     the work n_steps x stages x (draws x width x inputs) against it too); the scales ``sigma_u``,
     ``sigma_w``, ``sigma_v`` > 0.
     """

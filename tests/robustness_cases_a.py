@@ -88,6 +88,8 @@ CASES = {
              kinds={"problem": OBJ, "optimizer": OBJ}),
     ],
     "History": Exempt("a record train() returns; not built by readers"),
+    "BatchHistory": Exempt("the mixin of the training histories (converged_at, first_below); not built by readers"),
+    "ButcherTableau": Exempt("a record: the methods of runge_kutta.TABLEAUX; building one checks its consistency"),
     # --- landscape --------------------------------------------------------------------------------
     "growth_ratio": Case(lambda: (sn.growth_ratio, dict(a=A, a_star=1.0, t=1.0))),
     "landmark": Case(lambda: (sn.landmark, dict(ratio=0.5, a_star=1.0, t=1.0))),

@@ -335,6 +335,10 @@ def descend(gradient_function, a0, lr, n_iter):
 
     Returns the final iterates (same shape as a0); an entry that stops being finite is returned as
     inf with the sign of its last finite value's step (+inf or -inf: the run diverged).
+
+    Not ``batch_training.run_batched`` (the loop of ``adjoint_training``): there is no loss to track
+    and ``gradient_function`` always gets the whole array ``a0`` (any shape; it may couple entries),
+    so no entry can be frozen or left out.
     """
     if not callable(gradient_function):
         raise TypeError(f"gradient_function must be callable: a -> dLoss/da, got {type(gradient_function).__name__}")

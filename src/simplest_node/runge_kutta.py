@@ -26,8 +26,7 @@ __all__ = [
     "BUTCHER_TABLEAUX",
     "STABILITY_POLYNOMIALS",
     "STABILITY_DERIVATIVES",
-    "polyval",
-]
+]  # and ``polyval``, the package's own unchecked Horner evaluation (the training loop's hot path)
 
 
 def _fractions(values):

@@ -35,6 +35,7 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import expm_frechet
 
 from . import _checks
+from .batch_training import run_batched
 from .gradients import adjoint_gradient, backprop_gradient, discrete_optimum
 from .linear import LinearProblem
 from .optimizers import GD
@@ -106,30 +107,6 @@ class AdjointRun:
     diverged_adjoint: np.ndarray
 
 
-def _descend_tracked(problem, gradient, a0, lr, n_iter):
-    a = a0.copy()
-    params, losses = np.empty((n_iter + 1, a.size)), np.empty((n_iter + 1, a.size))
-    diverged = np.full(a.size, -1)
-    active = np.ones(a.size, dtype=bool)
-    with np.errstate(over="ignore", invalid="ignore"):
-        params[0], losses[0] = a, problem.loss(a)
-        active &= np.isfinite(losses[0])
-        diverged[~active] = 0
-        losses[0, ~active] = np.inf
-        for k in range(1, n_iter + 1):
-            safe = np.where(active, a, 0.0)  # frozen entries are not evaluated
-            proposal = a - lr * np.where(active, gradient(safe), 0.0)
-            finite = np.isfinite(proposal)
-            loss = np.where(active, problem.loss(np.where(finite, proposal, 0.0)), np.inf)
-            newly = active & ~(finite & np.isfinite(loss))
-            a = np.where(active & ~newly, proposal, a)  # a diverged entry keeps its last finite iterate
-            diverged[newly] = k
-            active &= ~newly
-            loss[~active] = np.inf
-            params[k], losses[k] = a, loss
-    return params, losses, diverged
-
-
 def adjoint_training(a_star=2.0, t=1.0, n_steps=2, lr=0.05, a0=(3.0,), n_iter=200, method="euler"):
     """Gradient descent with the backprop gradient and with the continuous adjoint, side by side.
 
@@ -152,7 +129,7 @@ def adjoint_training(a_star=2.0, t=1.0, n_steps=2, lr=0.05, a0=(3.0,), n_iter=20
     except ValueError:
         a_h = None  # the step is too coarse for a zero of the discrete loss
     runs = [
-        _descend_tracked(problem, lambda a, g=g: g(problem, a, method, problem.n_steps), a0, lr, n_iter)
+        run_batched(problem, GD(lr, gradient=lambda a, g=g: g(problem, a, method, problem.n_steps)), a0, n_iter)
         for g in (backprop_gradient, adjoint_gradient)
     ]
     (ab, lb, db), (aa, la, da) = runs

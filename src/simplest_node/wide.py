@@ -574,6 +574,10 @@ def train_wide(model, weights, x, y, lr, n_iter):
     last finite weights, its step recorded in ``diverged_at`` and its loss inf from then on. The work
     (n_iter + 1) x (the steps of one solve and its reverse pass) x (D x n x B hidden states) is
     limited by ``_checks.MAX_WORK``.
+
+    Its own loop, not ``batch_training.run_batched``: one reverse pass gives the loss and the gradient
+    of a step together (run_batched evaluates the loss of each proposal apart, which would double the
+    solves), and the parameters are three arrays of different shapes per draw.
     """
     if not isinstance(model, WideNODE):
         raise TypeError(f"model must be a WideNODE, got {type(model).__name__}")

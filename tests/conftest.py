@@ -3,9 +3,12 @@
 import itertools
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pytest
 import yaml
+
+matplotlib.use("Agg")  # before any test module imports pyplot: figures are drawn off screen
 
 ROOT = Path(__file__).resolve().parents[1]
 

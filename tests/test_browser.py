@@ -17,9 +17,9 @@ broken site. The site needs no network: MathJax is served from the build, no wid
 
 import functools
 import http.server
-import struct
 import os
 import shutil
+import struct
 import threading
 from pathlib import Path
 

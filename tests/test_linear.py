@@ -42,7 +42,7 @@ def test_gradient_matches_central_finite_differences(problem):
 def test_model_map_is_the_solver_applied_to_the_linear_field(method):
     p = LinearProblem(1.0, 1.3, 1.0, method=method, n_steps=9)
     for a in A_GRID:
-        by_solver = integrate(lambda t, x: a * x, 1.0, 1.3, 9, method)
+        by_solver = integrate(lambda t, x, a=a: a * x, 1.0, 1.3, 9, method)
         assert p.model_map(a) == pytest.approx(by_solver, rel=1e-13)
 
 

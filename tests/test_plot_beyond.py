@@ -1,16 +1,21 @@
 """Chapter 6 widget: 200 random slider settings (corners first), flags, and bad input."""
 
-import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from simplest_node.plot_beyond import (  # noqa: E402
-    BEYOND_OPTIMIZERS, BEYOND_SLIDERS, N_RUNS, TOL, beyond_figure, beyond_history, draw_beyond)
-from conftest import assert_defaults_on_ranges, slider_settings  # noqa: E402
+from conftest import assert_defaults_on_ranges, slider_settings
+from simplest_node.plot_beyond import (
+    BEYOND_OPTIMIZERS,
+    BEYOND_SLIDERS,
+    N_RUNS,
+    TOL,
+    beyond_figure,
+    beyond_history,
+    draw_beyond,
+)
 
 INTEGER = {"d", "seed"}
 

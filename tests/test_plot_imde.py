@@ -1,16 +1,14 @@
 """Chapter 7 widget: 200 random slider settings, the no-real-rate flag, and bad input."""
 
-import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from simplest_node.imde import linear_rate  # noqa: E402
-from conftest import slider_settings  # noqa: E402
-from simplest_node.plot_imde import IMDE_METHODS, IMDE_SLIDERS, draw_imde, imde_figure  # noqa: E402
+from conftest import slider_settings
+from simplest_node.imde import linear_rate
+from simplest_node.plot_imde import IMDE_METHODS, IMDE_SLIDERS, draw_imde, imde_figure
 
 
 def _settings(n, seed=0):

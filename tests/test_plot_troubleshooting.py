@@ -1,19 +1,17 @@
 """Chapter 9 widget: 200 random slider settings, the default numbers, and bad input."""
 
-import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from simplest_node.plot_troubleshooting import (  # noqa: E402
+from conftest import assert_defaults_on_ranges, slider_settings
+from simplest_node.plot_troubleshooting import (
     RESCALING_SLIDERS,
     draw_time_rescaling,
     time_rescaling_figure,
 )
-from conftest import assert_defaults_on_ranges, slider_settings  # noqa: E402
 
 
 def _settings(n, seed=0):

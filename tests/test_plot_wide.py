@@ -1,13 +1,11 @@
 """The chapter 8 widget: 200 seeded random slider settings (extremes included), and its parts."""
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from simplest_node.plot_wide import (  # noqa: E402
+from simplest_node.plot_wide import (
     WIDE_HISTOGRAM_SLIDERS,
     draw_wide_histogram,
     wide_histogram_figure,

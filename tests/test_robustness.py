@@ -18,7 +18,6 @@ import inspect
 import time
 import warnings
 
-import matplotlib
 import matplotlib.pyplot
 import numpy as np
 import pytest
@@ -29,8 +28,6 @@ import simplest_node as sn
 from robustness import Case, Exempt
 from robustness_cases_a import CASES as CASES_A
 from robustness_cases_b import CASES as CASES_B
-
-matplotlib.use("Agg")
 
 BUDGET = 5.0  # seconds one call may take; valid registered calls are chosen to take far less
 CASES = {**CASES_A, **CASES_B}

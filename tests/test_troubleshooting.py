@@ -10,9 +10,9 @@ from simplest_node import LinearProblem, backprop_gradient, discrete_optimum
 from simplest_node.gradients import adjoint_gradient
 from simplest_node.troubleshooting import (
     adaptive_cost,
-    backsolve_run,
     adjoint_slope_ratio,
     adjoint_training,
+    backsolve_run,
     euler_adjoint_ratio,
     oscillator_fit,
     precision_run,
@@ -278,7 +278,10 @@ def test_backsolve_run_exact_gradient_matches_finite_differences():
     assert run.grad_error_interpolated[0] < 1e-8 and run.grad_error_backsolve[0] < 1e-7
     A, x0, t = np.diag([-1.0, -3.0]), np.array([1.0, 1.0]), 1.0
     y = expm(np.diag([-0.8, -3.0]) * t) @ x0
-    loss = lambda M: 0.5 * np.sum((expm(M * t) @ x0 - y) ** 2)
+
+    def loss(M):
+        return 0.5 * np.sum((expm(M * t) @ x0 - y) ** 2)
+
     fd = np.array([[(loss(A + 1e-6 * np.outer(e_i, e_k)) - loss(A - 1e-6 * np.outer(e_i, e_k))) / 2e-6
                     for e_k in np.eye(2)] for e_i in np.eye(2)])
     assert np.abs(fd).max() > 0.01  # a non-trivial gradient

@@ -268,7 +268,7 @@ def modified_field(f, x, h, method, order=3):
     terms, g = [], F
     for k in range(1, order + 1):
         stepped = _one_step(g, X, h, method, k + 1)
-        gap = (exact - stepped).applyfunc(lambda e: sp.expand(e).coeff(h, k + 1))
+        gap = (exact - stepped).applyfunc(lambda e, k=k: sp.expand(e).coeff(h, k + 1))
         fk = gap.applyfunc(lambda e: sp.simplify(sp.expand_trig(e)) if e != 0 else e)
         terms.append(fk)
         g = g + h**k * fk
@@ -286,7 +286,7 @@ def linear_imde_coefficients(method, order=3):
     return _linear_coefficients(method, order)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _linear_coefficients(method, order):
     a, x, h = sp.symbols("a x h")
     terms = modified_field(a * x, x, h, method, order)

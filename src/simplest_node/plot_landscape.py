@@ -11,8 +11,6 @@ from matplotlib.ticker import LogLocator, NullLocator
 from . import _checks
 from ._ticks import POWER_OF_TEN
 from .landscape import (
-    PLATEAU_RATIO,
-    WALL_RATIO,
     classify,
     concavity_threshold,
     gradient_vs_t,

@@ -15,10 +15,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from . import _checks
+from .batch_training import BatchHistory
 from .linear import LinearProblem
 from .optimizers import VarianceCorrected
 from .safeguards import VarianceCorrectedClipped, VarianceCorrectedLineSearch
-from .batch_training import BatchHistory
 from .training import train
 
 __all__ = [

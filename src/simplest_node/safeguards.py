@@ -28,8 +28,8 @@ from scipy.optimize import brentq
 
 from . import _checks
 from .linear import LinearProblem
-from .runge_kutta import STABILITY_POLYNOMIALS
 from .optimizers import _grad, _loss, _second_moment
+from .runge_kutta import STABILITY_POLYNOMIALS
 
 __all__ = [
     "variance_corrected_direction",

@@ -443,7 +443,7 @@ def adaptive_cost(a_values, t=1.0, method="RK45", rtol=1e-6, atol=1e-9, max_nfev
     for j, a in enumerate(a_values):
         count = [0]
 
-        def field(_, x, a=a):
+        def field(_, x, a=a, count=count):
             count[0] += 1
             if count[0] > max_nfev:
                 raise _Budget

@@ -52,8 +52,11 @@ def main(which):
         if which in ("all", "threaded"):
             if which == "all":
                 print(row("_solve_stack (numpy elimination)", *timed(lambda J=J, b=b: _solve_stack(J, b))))
-            label = "np.linalg.solve, 1 thread" if os.environ.get("OPENBLAS_NUM_THREADS") == "1" else (
-                "np.linalg.solve, default threads")
+            label = (
+                "np.linalg.solve, 1 thread"
+                if os.environ.get("OPENBLAS_NUM_THREADS") == "1"
+                else ("np.linalg.solve, default threads")
+            )
             print(row(label, *timed(lambda J=J, b=b: np.linalg.solve(J, b))))
     if which == "all":
         print("and in a child process with OPENBLAS_NUM_THREADS=1:", flush=True)

@@ -1,6 +1,5 @@
 """simplest_node._checks: the flag and axes checks (added with the group-B input validation)."""
 
-
 import numpy as np
 import pytest
 from matplotlib.figure import Figure

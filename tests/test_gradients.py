@@ -73,8 +73,9 @@ def test_backprop_with_a_batch_matches_the_batch_loss(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_adjoint_equals_linear_problem_adjoint(method):
     p = LinearProblem(0.7, 1.3, 0.8, method=method, n_steps=6)
-    np.testing.assert_allclose(adjoint_gradient(p, A_GRID, method, 6), p.grad_adjoint(A_GRID, 6),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        adjoint_gradient(p, A_GRID, method, 6), p.grad_adjoint(A_GRID, 6), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_adjoint_is_not_the_discrete_derivative_but_shares_its_zero():
@@ -146,15 +147,16 @@ def test_gradient_descent_converges_to_the_solver_optimum():
         a_h = float(discrete_optimum(1.0, 1.0, method, 4))
         a = descend(p.grad, np.array([0.0, 0.5, 1.5]), lr=0.05, n_iter=3000)
         np.testing.assert_allclose(a, a_h, rtol=1e-10)
-        a = descend(lambda x, method=method: adjoint_gradient(EXACT, x, method, 4), np.array([0.0, 1.5]), lr=0.05, n_iter=3000)
+        a = descend(
+            lambda x, method=method: adjoint_gradient(EXACT, x, method, 4), np.array([0.0, 1.5]), lr=0.05, n_iter=3000
+        )
         np.testing.assert_allclose(a, a_h, rtol=1e-10)
         assert abs(a_h - 1.0) > 1e-3
 
 
 def test_descend_reports_divergence_as_inf():
     # a <- a - lr (-10 a) = 11 a overflows; a <- a - lr (a - 1) converges to 1; -3 overflows downwards.
-    a = descend(lambda x: np.where(np.abs(x) > 1.5, -10 * x, x - 1), np.array([0.0, 3.0, -3.0]), lr=1.0,
-                n_iter=400)
+    a = descend(lambda x: np.where(np.abs(x) > 1.5, -10 * x, x - 1), np.array([0.0, 3.0, -3.0]), lr=1.0, n_iter=400)
     assert a[0] == 1.0 and a[1] == np.inf and a[2] == -np.inf
     # A step that turns NaN (inf - inf in the gradient) is reported as inf too, never as NaN.
     a = descend(lambda x: np.where(x > 1.5, np.nan, x - 1), np.array([3.0]), lr=1.0, n_iter=3)
@@ -237,8 +239,13 @@ def random_gradient_settings(n, seed):
     methods = GRADIENT_SLIDERS["method"]
     settings = [{"method": m, "n_steps": n_, "t": t_} for m in methods for n_ in (lo_n, hi_n) for t_ in (lo_t, hi_t)]
     while len(settings) < n:
-        settings.append({"method": str(rng.choice(methods)), "n_steps": int(rng.integers(lo_n, hi_n + 1)),
-                         "t": float(rng.uniform(lo_t, hi_t))})
+        settings.append(
+            {
+                "method": str(rng.choice(methods)),
+                "n_steps": int(rng.integers(lo_n, hi_n + 1)),
+                "t": float(rng.uniform(lo_t, hi_t)),
+            }
+        )
     return settings
 
 
@@ -324,11 +331,13 @@ def test_one_parameter_gradients_share_their_zero():
     scalar = LinearSystemFit(np.ones((1, 1, 1)), np.array([[1.0]]), t=1.0)
     for method in ("euler", "midpoint", "rk4"):
         a_h = float(discrete_optimum(1.0, 1.0, method, 4))
-        root = gradient_root(lambda th, method=method: scalar.adjoint_grad(th, method, 4, "reconstructed"), np.array([1.0]))
-        assert root[0] == pytest.approx(a_h, abs=1e-10)
-        assert gradient_root(lambda th, method=method: scalar.backprop_grad(th, method, 4), np.array([1.0]))[0] == pytest.approx(
-            a_h, abs=1e-10
+        root = gradient_root(
+            lambda th, method=method: scalar.adjoint_grad(th, method, 4, "reconstructed"), np.array([1.0])
         )
+        assert root[0] == pytest.approx(a_h, abs=1e-10)
+        assert gradient_root(lambda th, method=method: scalar.backprop_grad(th, method, 4), np.array([1.0]))[
+            0
+        ] == pytest.approx(a_h, abs=1e-10)
 
 
 @pytest.mark.parametrize("method", ["euler", "midpoint"])

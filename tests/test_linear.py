@@ -144,8 +144,9 @@ def test_bad_adjoint_and_batch_input():
         SampledLinearProblem(n_samples=0)
 
 
-@pytest.mark.parametrize("method", ["loss", "grad", "second_moment", "model_map", "model_map_derivative",
-                                    "grad_exact_flow"])
+@pytest.mark.parametrize(
+    "method", ["loss", "grad", "second_moment", "model_map", "model_map_derivative", "grad_exact_flow"]
+)
 def test_methods_refuse_what_is_not_a_finite_rate(method):
     # Regression: these used to return NaN for a = nan or None and drop the imaginary part of 1+1j.
     p = LinearProblem(method="rk4", n_steps=4) if method.startswith("model_map") else LinearProblem()

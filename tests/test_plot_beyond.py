@@ -1,7 +1,5 @@
 """Chapter 6 widget: 200 random slider settings (corners first), flags, and bad input."""
 
-
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -76,7 +74,7 @@ def test_widget_runs_are_not_frozen_at_a_first_hit():
     assert np.all(settled > 0)
     assert np.any(first < settled)
     for j in range(N_RUNS):
-        assert np.all(history.loss[settled[j]:, j] < TOL)
+        assert np.all(history.loss[settled[j] :, j] < TOL)
         assert history.loss[settled[j] - 1, j] >= TOL
 
 
@@ -109,12 +107,15 @@ def test_bad_input(kwargs, error, match):
 
 
 # --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: draw_beyond(None), TypeError, "ax"),
-    (lambda: beyond_figure(seed=-1), ValueError, "seed"),
-    (lambda: beyond_figure(seed=3.5), TypeError, "seed"),
-    (lambda: beyond_history(n_iter=10**12), ValueError, "MAX_WORK"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: draw_beyond(None), TypeError, "ax"),
+        (lambda: beyond_figure(seed=-1), ValueError, "seed"),
+        (lambda: beyond_figure(seed=3.5), TypeError, "seed"),
+        (lambda: beyond_history(n_iter=10**12), ValueError, "MAX_WORK"),
+    ],
+)
 def test_beyond_figures_refuse_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

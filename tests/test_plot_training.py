@@ -1,7 +1,5 @@
 """Chapter 4 widget: 200 seeded random settings, the outcome box, the scrubber frames, bad input."""
 
-
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest

@@ -1,7 +1,5 @@
 """Chapter 9 widget: 200 random slider settings, the default numbers, and bad input."""
 
-
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -63,10 +61,13 @@ def test_bad_input(kwargs, error, match):
 
 
 # --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: draw_time_rescaling(None), TypeError, "ax"),
-    (lambda: time_rescaling_figure(n_iter=10**12), ValueError, "MAX_WORK"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: draw_time_rescaling(None), TypeError, "ax"),
+        (lambda: time_rescaling_figure(n_iter=10**12), ValueError, "MAX_WORK"),
+    ],
+)
 def test_rescaling_figures_refuse_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -1,7 +1,5 @@
 """Chapter 5 figures: the widget over random slider settings, flags, and bad input."""
 
-
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest

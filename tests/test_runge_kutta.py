@@ -141,8 +141,9 @@ def test_ralston_converges_at_order_two_on_a_nonlinear_field():
 def test_polyval_is_numpys_polyval():
     z_values = np.linspace(-4, 2, 13)
     for coeffs in STABILITY_POLYNOMIALS.values():
-        assert np.allclose(polyval(coeffs, z_values.copy()), np.polynomial.polynomial.polyval(z_values, coeffs),
-                           rtol=1e-14, atol=1e-14)
+        assert np.allclose(
+            polyval(coeffs, z_values.copy()), np.polynomial.polynomial.polyval(z_values, coeffs), rtol=1e-14, atol=1e-14
+        )
     assert np.array_equal(polyval((2.0,), z_values), np.full_like(z_values, 2.0))
 
 

@@ -3,8 +3,8 @@
 Chapter 6 trains stacks of matrices (``matrix.train_matrix``) and of parameter pairs
 (``nonlinear.train_nonlinear``) the same way: one optimizer step for every run still moving, a run
 frozen once its loss falls below ``tol`` (to save work: with ``tol`` set a run's settling time is
-its first hit by construction, so pass ``tol=None`` where a run might climb back) or once its loss or parameters stop being
-finite (flagged in ``diverged_at``, its loss set to inf from then on). Their line-search variants
+its first hit by construction, so pass ``tol=None`` where a run might climb back) or once its loss or
+parameters stop being finite (flagged in ``diverged_at``, its loss set to inf from then on). Their line-search variants
 share ``backtrack``. Only ``BatchHistory`` is public: ``run_batched`` and ``backtrack`` are the trainers'
 machinery, called with arguments the trainers have checked.
 """
@@ -76,8 +76,10 @@ def run_batched(problem, optimizer, params, n_iter, tol=None, store=True):
             moving = active & ~done
             losses[k] = losses[k - 1]
             if moving.any():
-                sub = {key: (value[moving] if isinstance(value, np.ndarray) and value.shape[:1] == (n,) else value)
-                       for key, value in state.items()}
+                sub = {
+                    key: (value[moving] if isinstance(value, np.ndarray) and value.shape[:1] == (n,) else value)
+                    for key, value in state.items()
+                }
                 proposal = params.copy()
                 proposal[moving] = optimizer.update(problem, params[moving], sub, k)
                 for key, value in sub.items():

@@ -224,7 +224,9 @@ def _one_step(g, X, h, method, degree):
 
 
 def exact_flow_series(f, x, h, degree):
-    """x + sum_{k=1}^{degree} h^k / k! (D_f^{k-1} f)(x), D_f g = g' f (the Lie derivative along f): the exact flow's Taylor polynomial.
+    """x + sum_{k=1}^{degree} h^k / k! (D_f^{k-1} f)(x), D_f g = g' f (the Lie derivative along f).
+
+    The exact flow's Taylor polynomial.
 
     ``degree`` is an integer from 1 to ``MAX_SERIES_ORDER`` + 1; ``h`` a SymPy Symbol."""
     F, X, scalar = _as_state(f, x)
@@ -322,7 +324,10 @@ def fit_linear_rate(a_star, T, method, n_sub, n_iter=100, a0=0.0):
     with np.errstate(over="ignore"):
         target = np.exp(a_star * T)
     if not np.all(np.isfinite(target)):
-        raise ValueError(f"a_star * T is too large: the data e^(a_star T) overflow (a_star * T must be below {np.log(np.finfo(float).max):.1f})")
+        raise ValueError(
+            "a_star * T is too large: the data e^(a_star T) overflow "
+            f"(a_star * T must be below {np.log(np.finfo(float).max):.1f})"
+        )
 
     def residual(a):
         R = polyval(coeffs, a * h)

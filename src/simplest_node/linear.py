@@ -56,6 +56,7 @@ def _rates(a):
 # Arrays of a up to this size have their last map evaluation kept (see LinearProblem._growth).
 _MEMO_SIZE = 4096
 
+
 class LinearProblem:
     """The scalar linear Neural ODE with Gaussian initial states.
 
@@ -75,8 +76,10 @@ class LinearProblem:
         self.t = _scale("t", t)
         self.sigma = _scale("sigma", sigma)
         if not self.a_star * self.t <= _LOG_MAX:
-            raise ValueError(f"a_star * t must be at most {_LOG_MAX:.6g} (else the data e^(a* t) x0 overflow), "
-                             f"got a_star = {self.a_star!r}, t = {self.t!r}")
+            raise ValueError(
+                f"a_star * t must be at most {_LOG_MAX:.6g} (else the data e^(a* t) x0 overflow), "
+                f"got a_star = {self.a_star!r}, t = {self.t!r}"
+            )
         if method is None:
             if n_steps is not None:
                 raise ValueError("n_steps is only used with a solver method; pass method=... too")
@@ -236,8 +239,9 @@ class LinearProblem:
         """Draw initial states x0 ~ N(0, sigma^2) of shape ``size`` (an int >= 0 or a tuple of
         them) from ``rng`` (a ``numpy.random.Generator``)."""
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                            f"got {type(rng).__name__}")
+            raise TypeError(
+                f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
+            )
         dims = (size,) if isinstance(size, numbers.Integral) or not isinstance(size, (tuple, list)) else size
         dims = tuple(_checks.positive_int("size", d, minimum=0, maximum=_checks.MAX_WORK) for d in dims)
         _checks.bounded_work("sample_x0", draws=int(np.prod(dims, dtype=object)))

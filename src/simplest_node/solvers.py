@@ -84,8 +84,10 @@ def _check_state(name, x, method):
 def _no_nan(x, where):
     """ValueError if the state ``x`` holds a NaN (an overflow, inf - inf, from finite input)."""
     if np.isnan(x).any():
-        raise ValueError(f"the solution overflowed {where}: the state became inf - inf (NaN); "
-                         "use smaller steps or a smaller initial state")
+        raise ValueError(
+            f"the solution overflowed {where}: the state became inf - inf (NaN); "
+            "use smaller steps or a smaller initial state"
+        )
     return x
 
 

@@ -179,8 +179,10 @@ def adjoint_slope_ratio(a_star, t, n_steps, method="euler", rel_step=1e-6):
         slope_a = np.diff(adjoint_gradient(problem, pair, method, problem.n_steps))[0]
         ratio = slope_a / slope_b
     if not (np.isfinite(slope_b) and slope_b != 0 and np.isfinite(ratio)):
-        raise ValueError(f"the backprop gradient's slope at a_h = {a_h!r} is {slope_b!r} for a_star = {a_star!r}, "
-                         f"t = {t!r}, n_steps = {n_steps}: no ratio (try a larger rel_step or t)")
+        raise ValueError(
+            f"the backprop gradient's slope at a_h = {a_h!r} is {slope_b!r} for a_star = {a_star!r}, "
+            f"t = {t!r}, n_steps = {n_steps}: no ratio (try a larger rel_step or t)"
+        )
     return float(ratio)
 
 
@@ -407,8 +409,10 @@ def train_in_stages(a0, horizons, n_iter, a_star=1.0, sigma=1.0, lr_scale=1.0, n
             y = problem.target() * x0
             lr = lr_scale / (horizon**2 * np.mean(y**2))
         if not (np.isfinite(lr) and lr > 0):
-            raise ValueError(f"the learning rate lr_scale / (t^2 mean(y^2)) at horizon {horizon!r} is {lr!r}: "
-                             f"a_star = {a_star!r}, sigma = {sigma!r}, lr_scale = {lr_scale!r} are too extreme")
+            raise ValueError(
+                f"the learning rate lr_scale / (t^2 mean(y^2)) at horizon {horizon!r} is {lr!r}: "
+                f"a_star = {a_star!r}, sigma = {sigma!r}, lr_scale = {lr_scale!r} are too extreme"
+            )
         history = train(problem, GD(lr), iterates[-1][-1:], n_iter)
         iterates.append(history.a[1:, 0])
         ends.append(sum(len(i) for i in iterates) - 1)
@@ -416,8 +420,9 @@ def train_in_stages(a0, horizons, n_iter, a_star=1.0, sigma=1.0, lr_scale=1.0, n
     a_all = np.concatenate(iterates)
     with np.errstate(over="ignore", invalid="ignore"):
         loss_final = final.loss(a_all, x0=x0)
-    return StagedRun(horizons, a_all, np.where(np.isfinite(loss_final), loss_final, np.inf),
-                     np.array(ends), np.array(rates))
+    return StagedRun(
+        horizons, a_all, np.where(np.isfinite(loss_final), loss_final, np.inf), np.array(ends), np.array(rates)
+    )
 
 
 # --- stiffness and adaptive solvers ----------------------------------------------------------------------
@@ -529,8 +534,16 @@ def blow_up_solve(x0=1.0, t_end=2.0, method="RK45", rtol=1e-6, atol=1e-9):
     with np.errstate(over="ignore", invalid="ignore"):
         sol = solve_ivp(lambda _, x: x * x, (0.0, t_end), [x0], method=method, rtol=rtol, atol=atol)
     t_last = float(sol.t[-1])
-    return BlowUpSolve(sol.t, sol.y[0], np.diff(sol.t), int(sol.status), str(sol.message), int(sol.nfev),
-                       1.0 / x0, 10.0 * abs(float(np.nextafter(t_last, np.inf)) - t_last))
+    return BlowUpSolve(
+        sol.t,
+        sol.y[0],
+        np.diff(sol.t),
+        int(sol.status),
+        str(sol.message),
+        int(sol.nfev),
+        1.0 / x0,
+        10.0 * abs(float(np.nextafter(t_last, np.inf)) - t_last),
+    )
 
 
 # --- backward reconstruction in the adjoint ----------------------------------------------------------
@@ -540,7 +553,8 @@ class BacksolveRun:
 
     Per rate: ``forward_error`` |x_h(t) - x(t)| / |x(t)| of the forward solve; ``fast_error`` the
     absolute error of its fast coordinate at t; ``reconstruction_error`` |x_rec(0) - x0| of the
-    state rebuilt backwards from x_h(t) (close to fast_error e^{|a| t} once that dominates); ``amplification`` e^{|a| t}; ``grad_error_backsolve`` and
+    state rebuilt backwards from x_h(t) (close to fast_error e^{|a| t} once that dominates);
+    ``amplification`` e^{|a| t}; ``grad_error_backsolve`` and
     ``grad_error_interpolated`` the relative (Frobenius) errors of dLoss/dA with the rebuilt state and
     with the forward solve's dense output; ``nfev_forward`` / ``nfev_backward`` the evaluations of the
     forward solve and of the backsolve adjoint.
@@ -587,8 +601,16 @@ def backsolve_run(a_values, t=1.0, slow=-1.0, slow_star=-0.8, x0=(1.0, 1.0), rto
     _checks.bounded_work("backsolve_run", stiffness_x_t=min(np.ceil(stiffness), 1e30), a_values=a_values.size)
     _data_exponent("slow_star * t", slow_star * t)
     _data_exponent("slow * t", slow * t)
-    keys = ("forward_error", "fast_error", "reconstruction_error", "amplification",
-            "grad_error_backsolve", "grad_error_interpolated", "nfev_forward", "nfev_backward")
+    keys = (
+        "forward_error",
+        "fast_error",
+        "reconstruction_error",
+        "amplification",
+        "grad_error_backsolve",
+        "grad_error_interpolated",
+        "nfev_forward",
+        "nfev_backward",
+    )
     out = {key: np.empty(a_values.size) for key in keys}
     with np.errstate(all="ignore"):  # extreme tolerances or rates: judged by the results below
         for j, a in enumerate(a_values):
@@ -612,8 +634,15 @@ def backsolve_run(a_values, t=1.0, slow=-1.0, slow_star=-0.8, x0=(1.0, 1.0), rto
             inter = solve_ivp(interpolated, (t, 0.0), np.concatenate([residual, np.zeros(4)]), **options)
             r_exact = exact - y
             basis = np.eye(2)
-            grad = np.array([[r_exact @ expm_frechet(A * t, t * np.outer(basis[i], basis[k]), compute_expm=False) @ x0
-                              for k in range(2)] for i in range(2)])
+            grad = np.array(
+                [
+                    [
+                        r_exact @ expm_frechet(A * t, t * np.outer(basis[i], basis[k]), compute_expm=False) @ x0
+                        for k in range(2)
+                    ]
+                    for i in range(2)
+                ]
+            )
             norm = np.linalg.norm(grad)
             norm = norm if norm > 0 else 1.0  # an exact gradient 0: absolute errors
             out["forward_error"][j] = np.linalg.norm(x_t - exact) / np.linalg.norm(exact)

@@ -292,8 +292,11 @@ class WideNODE:
 
     def _work(self, weights, x, what):
         """Check the work of one solve (steps x stages x the D x n x B hidden states) against MAX_WORK."""
-        _checks.bounded_work(what, n_steps=self.n_steps * len(_TABLEAUS[self.method][1]),
-                             batch=weights.n_draws * weights.width * x.shape[0])
+        _checks.bounded_work(
+            what,
+            n_steps=self.n_steps * len(_TABLEAUS[self.method][1]),
+            batch=weights.n_draws * weights.width * x.shape[0],
+        )
 
     def _hidden(self, weights, x, return_stages=False):
         """``hidden`` for checked arguments."""
@@ -507,8 +510,13 @@ def monte_carlo(model, width, x, n_draws, seed=0, chunk=250):
     if x.ndim != 2:
         raise ValueError(f"x must have shape (B, d), got {x.shape}")
     for m in models:
-        _checks.bounded_work("monte_carlo", n_steps=m.n_steps * len(_TABLEAUS[m.method][1]), n_draws=n_draws,
-                             width=width, inputs=x.shape[0])
+        _checks.bounded_work(
+            "monte_carlo",
+            n_steps=m.n_steps * len(_TABLEAUS[m.method][1]),
+            n_draws=n_draws,
+            width=width,
+            inputs=x.shape[0],
+        )
     sizes = [min(chunk, n_draws - start) for start in range(0, n_draws, chunk)]
     seeds = np.random.SeedSequence(int(seed)).spawn(len(sizes))
     outs = [[] for _ in models]
@@ -586,8 +594,12 @@ def train_wide(model, weights, x, y, lr, n_iter):
     y = model._targets(weights, y, x.shape[0])
     lr = _checks.positive_finite("lr", lr)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
-    _checks.bounded_work("train_wide", n_iter=n_iter + 1, n_steps=2 * model.n_steps * len(_TABLEAUS[model.method][1]),
-                         batch=weights.n_draws * weights.width * x.shape[0])
+    _checks.bounded_work(
+        "train_wide",
+        n_iter=n_iter + 1,
+        n_steps=2 * model.n_steps * len(_TABLEAUS[model.method][1]),
+        batch=weights.n_draws * weights.width * x.shape[0],
+    )
     U, W, v = (np.array(a, dtype=float) for a in weights)
     D = W.shape[0]
     losses = np.empty((n_iter + 1, D))
@@ -602,11 +614,16 @@ def train_wide(model, weights, x, y, lr, n_iter):
             break
         live = (diverged < 0).astype(float)
         with np.errstate(over="ignore", invalid="ignore"):
-            new = (U - lr * live[:, None, None] * np.nan_to_num(g.U),
-                   W - lr * live[:, None, None] * np.nan_to_num(g.W),
-                   v - lr * live[:, None] * np.nan_to_num(g.v))
-        finite = np.all(np.isfinite(new[0]), axis=(1, 2)) & np.all(np.isfinite(new[1]), axis=(1, 2)) \
+            new = (
+                U - lr * live[:, None, None] * np.nan_to_num(g.U),
+                W - lr * live[:, None, None] * np.nan_to_num(g.W),
+                v - lr * live[:, None] * np.nan_to_num(g.v),
+            )
+        finite = (
+            np.all(np.isfinite(new[0]), axis=(1, 2))
+            & np.all(np.isfinite(new[1]), axis=(1, 2))
             & np.all(np.isfinite(new[2]), axis=1)
+        )
         if finite.all():
             U, W, v = new
         else:  # a weight overflowed: that draw stops at its last finite weights
@@ -630,7 +647,9 @@ def linearized_loss(theta, residual, lr, n_iter):
     lr = _checks.positive_finite("lr", lr)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
     if theta.ndim < 2 or theta.shape[-1] != theta.shape[-2] or residual.shape != theta.shape[:-1]:
-        raise ValueError(f"theta must have shape (..., B, B) and residual (..., B); got {theta.shape}, {residual.shape}")
+        raise ValueError(
+            f"theta must have shape (..., B, B) and residual (..., B); got {theta.shape}, {residual.shape}"
+        )
     B = theta.shape[-1]
     _checks.bounded_work("linearized_loss", n_iter=n_iter + 1, batch=residual.size)
     with np.errstate(over="ignore", invalid="ignore"):

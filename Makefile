@@ -8,8 +8,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HTML := _build/html
+# What ruff checks (the chapters join once their notebooks are formatted)
+LINTED := src tests benchmarks tools _ext
 
-.PHONY: book test unit nbval lab notebooks benchmarks clean
+.PHONY: book test lint unit nbval lab notebooks benchmarks clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,8 +23,13 @@ book: $(INSTALLED)
 	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
 	@echo "The book is at $(abspath $(HTML))/index.html"
 
-## test: the book build, then unit tests, nbval on every chapter and the checks of the built site
-test: book
+## lint: ruff's lint rules and its formatting, checked (pyproject.toml configures both)
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+
+## test: lint, the book build, then unit tests, nbval on every chapter and the checks of the built site
+test: lint book
 	$(PY) -m pytest tests chapters --nbval-lax -p no:cacheprovider
 
 ## lab: open the chapters in JupyterLab with the package importable (installs JupyterLab once)

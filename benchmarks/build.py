@@ -11,8 +11,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD = [str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "--builder", "html",
-         "-W", "-n", "--keep-going"]
+BUILD = [
+    str(Path(sys.executable).parent / "jupyter-book"),
+    "build",
+    ".",
+    "--builder",
+    "html",
+    "-W",
+    "-n",
+    "--keep-going",
+]
 
 
 def timed_build():

@@ -19,7 +19,11 @@ A0 = np.linspace(-3.0, 3.0, 41)
 N_ITER = 500
 TOL = 1e-8
 TARGET_MS = 50.0
-OPTIMIZERS = {"GD, lr 0.05": GD(0.05), "Adam, lr 0.05": Adam(0.05), "variance-corrected, lr 0.5": VarianceCorrected(0.5)}
+OPTIMIZERS = {
+    "GD, lr 0.05": GD(0.05),
+    "Adam, lr 0.05": Adam(0.05),
+    "variance-corrected, lr 0.5": VarianceCorrected(0.5),
+}
 
 
 def main(repeat=7):
@@ -36,11 +40,17 @@ def main(repeat=7):
         total += ms
         best_total += 1000 * min(times)
         counts = sweep.counts()
-        print(f"{name:<28} {ms:6.1f} ms (best {1000 * min(times):5.1f})   converged (loss < {TOL:g}) {counts['converged']:>2}/{A0.size}, "
-              f"diverged {counts['diverged']}, on the plateau {counts['plateau']}, "
-              f"other {counts['not converged']}")
+        print(
+            f"{name:<28} {ms:6.1f} ms (best {1000 * min(times):5.1f})   "
+            f"converged (loss < {TOL:g}) {counts['converged']:>2}/{A0.size}, "
+            f"diverged {counts['diverged']}, on the plateau {counts['plateau']}, "
+            f"other {counts['not converged']}"
+        )
     verdict = "ok" if total < TARGET_MS else f"over the {TARGET_MS:.0f} ms target"
-    print(f"total {total:.1f} ms (best {best_total:.1f} ms) for {len(OPTIMIZERS)} x {A0.size} runs of {N_ITER} iterations ({verdict})")
+    print(
+        f"total {total:.1f} ms (best {best_total:.1f} ms) for {len(OPTIMIZERS)} x {A0.size} runs "
+        f"of {N_ITER} iterations ({verdict})"
+    )
     return total
 
 

@@ -7,8 +7,12 @@ from simplest_node import wide_histogram_figure
 
 SETTINGS = [
     {"activation": a, "width": n, "T": T, "scaling": s}
-    for a, n, T, s in [("tanh", 16, 1.0, "fixed"), ("softplus", 16, 8.0, "fixed"), ("relu", 16, 32.0, "1/T"),
-                       ("gelu", 16, 0.5, "fixed")]
+    for a, n, T, s in [
+        ("tanh", 16, 1.0, "fixed"),
+        ("softplus", 16, 8.0, "fixed"),
+        ("relu", 16, 32.0, "1/T"),
+        ("gelu", 16, 0.5, "fixed"),
+    ]
 ]
 WIDEST = [{"activation": "softplus", "width": 128, "T": 1.0, "scaling": "fixed"}]
 

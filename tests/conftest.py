@@ -3,9 +3,12 @@
 import itertools
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pytest
 import yaml
+
+matplotlib.use("Agg")  # before any test module imports pyplot: figures are drawn off screen
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,8 +53,10 @@ def slider_settings(sliders, n, seed=0):
         if i < len(corners):
             values = corners[i]
         else:
-            values = {name: low + step * rng.integers(0, round((high - low) / step) + 1)
-                      for name, (low, high, step, _) in sliders.items()}
+            values = {
+                name: low + step * rng.integers(0, round((high - low) / step) + 1)
+                for name, (low, high, step, _) in sliders.items()
+            }
         out.append({k: float(v) for k, v in values.items()})
     return out
 

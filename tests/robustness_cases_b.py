@@ -59,54 +59,101 @@ CASES = {
     "energy": Case(lambda: (sn.energy, dict(x=np.array([0.1, 0.2])))),
     "pendulum_field": Case(lambda: (sn.pendulum_field, dict(x=np.array([[0.1, 0.2], [0.3, -0.1]])))),
     "pendulum_period": Case(lambda: (sn.pendulum_period, dict(q0=1.0))),
-    "sample_pairs": Case(lambda: (sn.sample_pairs, dict(n=3, T=0.1, seed=0, q_range=(-1.0, 1.0),
-                                                        p_range=(-1.0, 1.0), noise=0.01)),
-                         kinds={"seed": "seed"}, examples=20),
+    "sample_pairs": Case(
+        lambda: (sn.sample_pairs, dict(n=3, T=0.1, seed=0, q_range=(-1.0, 1.0), p_range=(-1.0, 1.0), noise=0.01)),
+        kinds={"seed": "seed"},
+        examples=20,
+    ),
     "BasisField": Case(lambda: (sn.BasisField, dict(kind="separable"))),
-    "BasisField.__call__": Case(lambda: (sn.BasisField("separable").__call__,
-                                         dict(x=np.array([[0.1, 0.2]]), theta=np.ones(9)))),
+    "BasisField.__call__": Case(
+        lambda: (sn.BasisField("separable").__call__, dict(x=np.array([[0.1, 0.2]]), theta=np.ones(9)))
+    ),
     "FitResult": Exempt(RECORD),
     "FitResult.field_at": Case(lambda: (_fit().field_at, dict(k=1, x=np.array([[0.1, 0.2]]))), examples=15),
     "fit_field": [
-        Case(lambda: (sn.fit_field, dict(x0=_PAIRS[0], x1=_PAIRS[1], T=0.1, method="midpoint", n_sub=1,
-                                         kind="general", n_iter=2, tol=1e-14)), examples=20),
-        Case(lambda: (sn.fit_field, dict(x0=_PAIRS[0], x1=_PAIRS[1], T=0.1, method="leapfrog", n_sub=2,
-                                         kind=None, n_iter=2, tol=1e-14)), kinds={"kind": "str"}, examples=15),
+        Case(
+            lambda: (
+                sn.fit_field,
+                dict(
+                    x0=_PAIRS[0], x1=_PAIRS[1], T=0.1, method="midpoint", n_sub=1, kind="general", n_iter=2, tol=1e-14
+                ),
+            ),
+            examples=20,
+        ),
+        Case(
+            lambda: (
+                sn.fit_field,
+                dict(x0=_PAIRS[0], x1=_PAIRS[1], T=0.1, method="leapfrog", n_sub=2, kind=None, n_iter=2, tol=1e-14),
+            ),
+            kinds={"kind": "str"},
+            examples=15,
+        ),
     ],
-    "flow": Case(lambda: (sn.flow, dict(field=sn.pendulum_field, x0=np.array([0.5, 0.0]), t_end=0.5, n_steps=4,
-                                        n_out=3)), kinds={"field": OBJ}),
+    "flow": Case(
+        lambda: (sn.flow, dict(field=sn.pendulum_field, x0=np.array([0.5, 0.0]), t_end=0.5, n_steps=4, n_out=3)),
+        kinds={"field": OBJ},
+    ),
     "stacked_field": Case(lambda: (sn.stacked_field, dict(fits=[_fit()])), kinds={"fits": "array"}, examples=15),
     "separable_hamiltonian": Case(lambda: (sn.separable_hamiltonian, dict(theta=np.ones(9)))),
     # --- matrix --------------------------------------------------------------------------------
-    "MatrixProblem": Case(lambda: (sn.MatrixProblem, dict(A_star=np.array([[-0.5, 1.0], [0.0, -0.5]]), t=1.0,
-                                                          sigma=1.0))),
+    "MatrixProblem": Case(
+        lambda: (sn.MatrixProblem, dict(A_star=np.array([[-0.5, 1.0], [0.0, -0.5]]), t=1.0, sigma=1.0))
+    ),
     "MatrixProblem.loss": Case(lambda: (_matrix_problem().loss, dict(A=_A()))),
     "MatrixProblem.grad": Case(lambda: (_matrix_problem().grad, dict(A=_A()))),
     "expm_stack": Case(lambda: (sn.expm_stack, dict(X=_A()))),
     "frechet_expm": Case(lambda: (sn.frechet_expm, dict(X=_A(), E=np.eye(2)))),
-    "CovariancePreconditioned": Case(lambda: (sn.CovariancePreconditioned, dict(lr=0.5, side="right",
-                                                                                line_search=False))),
+    "CovariancePreconditioned": Case(
+        lambda: (sn.CovariancePreconditioned, dict(lr=0.5, side="right", line_search=False))
+    ),
     "GaussNewton": Case(lambda: (sn.GaussNewton, dict(lr=1.0, line_search=True))),
     "MatrixHistory": Exempt(RECORD),
     "train_matrix": [
-        Case(lambda: (sn.train_matrix, dict(problem=_matrix_problem(), optimizer=sn.GaussNewton(1.0), A0=_A(),
-                                            n_iter=3, store=False, tol=1e-12)),
-             kinds={"problem": OBJ, "optimizer": OBJ}),
-        Case(lambda: (sn.train_matrix, dict(problem=_matrix_problem(), optimizer=sn.CovariancePreconditioned(0.5),
-                                            A0=np.stack([_A(), -_A()]), n_iter=2, store=True, tol=None)),
-             kinds={"problem": OBJ, "optimizer": OBJ, "tol": "float"}),
+        Case(
+            lambda: (
+                sn.train_matrix,
+                dict(
+                    problem=_matrix_problem(), optimizer=sn.GaussNewton(1.0), A0=_A(), n_iter=3, store=False, tol=1e-12
+                ),
+            ),
+            kinds={"problem": OBJ, "optimizer": OBJ},
+        ),
+        Case(
+            lambda: (
+                sn.train_matrix,
+                dict(
+                    problem=_matrix_problem(),
+                    optimizer=sn.CovariancePreconditioned(0.5),
+                    A0=np.stack([_A(), -_A()]),
+                    n_iter=2,
+                    store=True,
+                    tol=None,
+                ),
+            ),
+            kinds={"problem": OBJ, "optimizer": OBJ, "tol": "float"},
+        ),
     ],
     "jordan_matrix": Case(lambda: (sn.jordan_matrix, dict(d=3, eigenvalue=-0.5, coupling=1.0))),
     "random_matrices": Case(lambda: (sn.random_matrices, dict(n=2, d=2, scale=1.0, seed=0)), kinds={"seed": "seed"}),
     "matrix_optimizer": Case(lambda: (sn.matrix_optimizer, dict(name="Gauss-Newton", lr=0.5))),
     # --- nonlinear -----------------------------------------------------------------------------
     "NonlinearProblem": [
-        Case(lambda: (sn.NonlinearProblem, dict(a_star=-1.0, b_star=1.0, t=1.0, sigma=1.0, n_steps=4, n_nodes=8,
-                                                n_samples=None, seed=0, noise=0.0)),
-             kinds={"n_samples": "int", "seed": "seed"}),
-        Case(lambda: (sn.NonlinearProblem, dict(a_star=-1.0, b_star=1.0, t=1.0, sigma=1.0, n_steps=4, n_nodes=8,
-                                                n_samples=16, seed=0, noise=0.1)),
-             kinds={"seed": "seed"}),
+        Case(
+            lambda: (
+                sn.NonlinearProblem,
+                dict(
+                    a_star=-1.0, b_star=1.0, t=1.0, sigma=1.0, n_steps=4, n_nodes=8, n_samples=None, seed=0, noise=0.0
+                ),
+            ),
+            kinds={"n_samples": "int", "seed": "seed"},
+        ),
+        Case(
+            lambda: (
+                sn.NonlinearProblem,
+                dict(a_star=-1.0, b_star=1.0, t=1.0, sigma=1.0, n_steps=4, n_nodes=8, n_samples=16, seed=0, noise=0.1),
+            ),
+            kinds={"seed": "seed"},
+        ),
     ],
     "NonlinearProblem.loss": Case(lambda: (_nl_problem().loss, dict(theta=np.array([-0.5, 1.0])))),
     "NonlinearProblem.grad": Case(lambda: (_nl_problem().grad, dict(theta=np.array([[-0.5, 1.0], [0.5, 2.0]])))),
@@ -114,130 +161,232 @@ CASES = {
     "GaussNewton2": Case(lambda: (sn.GaussNewton2, dict(lr=1.0, damping=1e-8, line_search=False))),
     "NonlinearHistory": Exempt(RECORD),
     "train_nonlinear": [
-        Case(lambda: (sn.train_nonlinear, dict(problem=_nl_problem(), optimizer=sn.GaussNewton2(1.0),
-                                               theta0=np.array([[-0.5, 0.5]]), n_iter=3, tol=None)),
-             kinds={"problem": OBJ, "optimizer": OBJ, "tol": "float"}),
-        Case(lambda: (sn.train_nonlinear, dict(problem=_nl_problem(), optimizer=sn.DiagonalScaled(0.5, line_search=True),
-                                               theta0=np.array([-0.5, 0.5]), n_iter=2, tol=1e-12)),
-             kinds={"problem": OBJ, "optimizer": OBJ}),
+        Case(
+            lambda: (
+                sn.train_nonlinear,
+                dict(
+                    problem=_nl_problem(),
+                    optimizer=sn.GaussNewton2(1.0),
+                    theta0=np.array([[-0.5, 0.5]]),
+                    n_iter=3,
+                    tol=None,
+                ),
+            ),
+            kinds={"problem": OBJ, "optimizer": OBJ, "tol": "float"},
+        ),
+        Case(
+            lambda: (
+                sn.train_nonlinear,
+                dict(
+                    problem=_nl_problem(),
+                    optimizer=sn.DiagonalScaled(0.5, line_search=True),
+                    theta0=np.array([-0.5, 0.5]),
+                    n_iter=2,
+                    tol=1e-12,
+                ),
+            ),
+            kinds={"problem": OBJ, "optimizer": OBJ},
+        ),
     ],
     "valley_curve": Case(lambda: (sn.valley_curve, dict(b=np.array([0.5, 2.0]), a_star=-1.0, b_star=1.0))),
     "nonlinear_optimizer": Case(lambda: (sn.nonlinear_optimizer, dict(name="diagonal", lr=0.5))),
     # --- plot_beyond ---------------------------------------------------------------------------
-    "beyond_history": Case(lambda: (sn.beyond_history, dict(d=2, optimizer="GD", lr=0.1, coupling=1.0, seed=0,
-                                                            n_iter=3)), kinds={"seed": "seed"}, examples=20),
-    "beyond_figure": Case(lambda: (sn.beyond_figure, dict(d=2, optimizer="covariance", lr=0.5, coupling=1.0,
-                                                          seed=0, n_iter=3)), kinds={"seed": "seed"}, examples=12),
-    "draw_beyond": Case(lambda: (sn.draw_beyond, dict(ax=_axes(), d=2, optimizer="Gauss-Newton", lr=1.0,
-                                                      coupling=0.5, seed=1, n_iter=3)),
-                        kinds={"ax": OBJ, "seed": "seed"}, examples=12),
+    "beyond_history": Case(
+        lambda: (sn.beyond_history, dict(d=2, optimizer="GD", lr=0.1, coupling=1.0, seed=0, n_iter=3)),
+        kinds={"seed": "seed"},
+        examples=20,
+    ),
+    "beyond_figure": Case(
+        lambda: (sn.beyond_figure, dict(d=2, optimizer="covariance", lr=0.5, coupling=1.0, seed=0, n_iter=3)),
+        kinds={"seed": "seed"},
+        examples=12,
+    ),
+    "draw_beyond": Case(
+        lambda: (
+            sn.draw_beyond,
+            dict(ax=_axes(), d=2, optimizer="Gauss-Newton", lr=1.0, coupling=0.5, seed=1, n_iter=3),
+        ),
+        kinds={"ax": OBJ, "seed": "seed"},
+        examples=12,
+    ),
     # --- imde ----------------------------------------------------------------------------------
     "rk4_minimum": Case(lambda: (sn.rk4_minimum, {})),
-    "linear_rate": Case(lambda: (sn.linear_rate, dict(a_star=-1.0, h=0.1, method="rk4")),
-                        kinds={"a_star": "array", "h": "array"}),
-    "modified_field": Case(lambda: (sn.modified_field, dict(f=_a * _x, x=_x, h=_h, method="euler", order=2)),
-                           kinds={"f": OBJ, "x": OBJ, "h": OBJ}, examples=15),
-    "one_step": Case(lambda: (sn.one_step, dict(g=sp.Matrix([_a * _x]), X=sp.Matrix([_x]), h=_h, method="heun",
-                                                degree=2)),
-                     kinds={"g": OBJ, "X": OBJ, "h": OBJ}, examples=15),
-    "exact_flow_series": Case(lambda: (sn.exact_flow_series, dict(f=_a * _x, x=_x, h=_h, degree=2)),
-                              kinds={"f": OBJ, "x": OBJ, "h": OBJ}, examples=15),
-    "linear_imde_coefficients": Case(lambda: (sn.linear_imde_coefficients, dict(method="euler", order=2)),
-                                     examples=15),
-    "fit_linear_rate": Case(lambda: (sn.fit_linear_rate, dict(a_star=-1.0, T=1.0, method="midpoint", n_sub=2,
-                                                              n_iter=10, a0=0.0)),
-                            kinds={"a_star": "array", "n_sub": "int"}),
+    "linear_rate": Case(
+        lambda: (sn.linear_rate, dict(a_star=-1.0, h=0.1, method="rk4")), kinds={"a_star": "array", "h": "array"}
+    ),
+    "modified_field": Case(
+        lambda: (sn.modified_field, dict(f=_a * _x, x=_x, h=_h, method="euler", order=2)),
+        kinds={"f": OBJ, "x": OBJ, "h": OBJ},
+        examples=15,
+    ),
+    "one_step": Case(
+        lambda: (sn.one_step, dict(g=sp.Matrix([_a * _x]), X=sp.Matrix([_x]), h=_h, method="heun", degree=2)),
+        kinds={"g": OBJ, "X": OBJ, "h": OBJ},
+        examples=15,
+    ),
+    "exact_flow_series": Case(
+        lambda: (sn.exact_flow_series, dict(f=_a * _x, x=_x, h=_h, degree=2)),
+        kinds={"f": OBJ, "x": OBJ, "h": OBJ},
+        examples=15,
+    ),
+    "linear_imde_coefficients": Case(lambda: (sn.linear_imde_coefficients, dict(method="euler", order=2)), examples=15),
+    "fit_linear_rate": Case(
+        lambda: (sn.fit_linear_rate, dict(a_star=-1.0, T=1.0, method="midpoint", n_sub=2, n_iter=10, a0=0.0)),
+        kinds={"a_star": "array", "n_sub": "int"},
+    ),
     # --- plot_imde -----------------------------------------------------------------------------
     "imde_figure": Case(lambda: (sn.imde_figure, dict(method="rk4", n_sub=2, a_star=-1.0)), examples=12),
-    "draw_imde": Case(lambda: (sn.draw_imde, dict(axes=_axes(2), method="midpoint", n_sub=1, a_star=-1.0)),
-                      kinds={"axes": OBJ}, examples=12),
+    "draw_imde": Case(
+        lambda: (sn.draw_imde, dict(axes=_axes(2), method="midpoint", n_sub=1, a_star=-1.0)),
+        kinds={"axes": OBJ},
+        examples=12,
+    ),
     # --- wide ----------------------------------------------------------------------------------
-    "WideNODE": Case(lambda: (sn.WideNODE, dict(activation="tanh", T=1.0, n_steps=2, method="euler", sigma_u=1.0,
-                                                sigma_w=1.0, sigma_v=1.0))),
+    "WideNODE": Case(
+        lambda: (
+            sn.WideNODE,
+            dict(activation="tanh", T=1.0, n_steps=2, method="euler", sigma_u=1.0, sigma_w=1.0, sigma_v=1.0),
+        )
+    ),
     "WideNODE.inverse_T_scaling": Case(lambda: (sn.WideNODE.inverse_T_scaling, dict(c=1.0, T=2.0))),
     "WideNODE.forward": Case(lambda: (_model().forward, dict(weights=_weights(), x=X2)), kinds={"weights": OBJ}),
-    "WideNODE.hidden": Case(lambda: (_model().hidden, dict(weights=_weights(), x=X2, return_stages=False)),
-                            kinds={"weights": OBJ}),
+    "WideNODE.hidden": Case(
+        lambda: (_model().hidden, dict(weights=_weights(), x=X2, return_stages=False)), kinds={"weights": OBJ}
+    ),
     "WideNODE.loss": Case(lambda: (_model().loss, dict(weights=_weights(), x=X2, y=Y2)), kinds={"weights": OBJ}),
-    "WideNODE.grad_backprop": Case(lambda: (_model().grad_backprop, dict(weights=_weights(), x=X2, y=Y2)),
-                                   kinds={"weights": OBJ}),
-    "WideNODE.grad_adjoint": Case(lambda: (_model().grad_adjoint, dict(weights=_weights(), x=X2, y=Y2)),
-                                  kinds={"weights": OBJ}),
+    "WideNODE.grad_backprop": Case(
+        lambda: (_model().grad_backprop, dict(weights=_weights(), x=X2, y=Y2)), kinds={"weights": OBJ}
+    ),
+    "WideNODE.grad_adjoint": Case(
+        lambda: (_model().grad_adjoint, dict(weights=_weights(), x=X2, y=Y2)), kinds={"weights": OBJ}
+    ),
     "WideNODE.kernel": Case(lambda: (_model().kernel, dict(weights=_weights(), x=X2)), kinds={"weights": OBJ}),
     "WideNODE.ntk": Case(lambda: (_model().ntk, dict(weights=_weights(), x=X2, parts=False)), kinds={"weights": OBJ}),
     "Weights": Case(lambda: (sn.Weights, dict(U=np.ones((1, 2, 2)), W=np.eye(2)[None], v=np.ones((1, 2))))),
     "Grads": Exempt(RECORD),
-    "sample_weights": Case(lambda: (sn.sample_weights, dict(width=3, dim=2, n_draws=2, seed=0)),
-                           kinds={"seed": "seed"}),
+    "sample_weights": Case(
+        lambda: (sn.sample_weights, dict(width=3, dim=2, n_draws=2, seed=0)), kinds={"seed": "seed"}
+    ),
     "activation": Case(lambda: (sn.activation, dict(name="gelu"))),
-    "monte_carlo": Case(lambda: (sn.monte_carlo, dict(model=_model(), width=3, x=X2, n_draws=4, seed=0, chunk=2)),
-                        kinds={"model": OBJ, "seed": "seed"}),
+    "monte_carlo": Case(
+        lambda: (sn.monte_carlo, dict(model=_model(), width=3, x=X2, n_draws=4, seed=0, chunk=2)),
+        kinds={"model": OBJ, "seed": "seed"},
+    ),
     "MonteCarlo": Exempt(RECORD),
     "ks_normal": Case(lambda: (sn.ks_normal, dict(samples=np.array([0.1, -0.4, 0.9, 1.3, -2.0])))),
     "loglog_slope": Case(lambda: (sn.loglog_slope, dict(x=np.array([1.0, 2.0, 4.0]), y=np.array([1.0, 0.5, 0.26])))),
-    "train_wide": Case(lambda: (sn.train_wide, dict(model=_model(), weights=_weights(), x=X2, y=Y2, lr=0.5, n_iter=2)),
-                       kinds={"model": OBJ, "weights": OBJ}),
+    "train_wide": Case(
+        lambda: (sn.train_wide, dict(model=_model(), weights=_weights(), x=X2, y=Y2, lr=0.5, n_iter=2)),
+        kinds={"model": OBJ, "weights": OBJ},
+    ),
     "WideHistory": Exempt(RECORD),
-    "linearized_loss": Case(lambda: (sn.linearized_loss, dict(theta=np.array([[2.0, 0.5], [0.5, 1.0]]),
-                                                              residual=np.array([0.3, -0.2]), lr=0.5, n_iter=3))),
+    "linearized_loss": Case(
+        lambda: (
+            sn.linearized_loss,
+            dict(theta=np.array([[2.0, 0.5], [0.5, 1.0]]), residual=np.array([0.3, -0.2]), lr=0.5, n_iter=3),
+        )
+    ),
     "ks_null_level": Case(lambda: (sn.ks_null_level, dict(n_samples=10, n_repeats=5, seed=0)), kinds={"seed": "seed"}),
     # --- plot_wide -----------------------------------------------------------------------------
-    "wide_histogram_figure": Case(lambda: (sn.wide_histogram_figure, dict(activation="relu", width=2, T=1.0,
-                                                                          scaling="1/T", n_draws=20, seed=0)),
-                                  kinds={"seed": "seed"}, examples=12),
-    "draw_wide_histogram": Case(lambda: (sn.draw_wide_histogram, dict(ax=_axes(), samples=np.array([0.1, -0.3, 0.5, 0.7]),
-                                                                      title="t")),
-                                kinds={"ax": OBJ}, examples=12),
+    "wide_histogram_figure": Case(
+        lambda: (sn.wide_histogram_figure, dict(activation="relu", width=2, T=1.0, scaling="1/T", n_draws=20, seed=0)),
+        kinds={"seed": "seed"},
+        examples=12,
+    ),
+    "widget_samples": Case(
+        lambda: (sn.widget_samples, dict(activation="relu", width=2, T=1.0, scaling="1/T", n_draws=20, seed=0)),
+        kinds={"seed": "seed"},
+        examples=12,
+    ),
+    "draw_wide_histogram": Case(
+        lambda: (sn.draw_wide_histogram, dict(ax=_axes(), samples=np.array([0.1, -0.3, 0.5, 0.7]), title="t")),
+        kinds={"ax": OBJ},
+        examples=12,
+    ),
     # --- troubleshooting -----------------------------------------------------------------------
     "AdjointRun": Exempt(RECORD),
-    "adjoint_training": Case(lambda: (sn.adjoint_training, dict(a_star=2.0, t=1.0, n_steps=2, lr=0.05, a0=(3.0, 2.0),
-                                                                n_iter=5, method="euler"))),
-    "adjoint_slope_ratio": Case(lambda: (sn.adjoint_slope_ratio, dict(a_star=2.0, t=1.0, n_steps=2, method="euler",
-                                                                      rel_step=1e-6))),
+    "adjoint_training": Case(
+        lambda: (
+            sn.adjoint_training,
+            dict(a_star=2.0, t=1.0, n_steps=2, lr=0.05, a0=(3.0, 2.0), n_iter=5, method="euler"),
+        )
+    ),
+    "adjoint_slope_ratio": Case(
+        lambda: (sn.adjoint_slope_ratio, dict(a_star=2.0, t=1.0, n_steps=2, method="euler", rel_step=1e-6))
+    ),
     "euler_adjoint_ratio": Case(lambda: (sn.euler_adjoint_ratio, dict(z=0.3, n_steps=3)), kinds={"z": "array"}),
-    "rescaled_problem": Case(lambda: (sn.rescaled_problem, dict(problem=sn.LinearProblem(), c=2.0)),
-                             kinds={"problem": OBJ}),
-    "time_rescaling_runs": Case(lambda: (sn.time_rescaling_runs, dict(c=2.0, lr=0.1, a0=-1.0, n_iter=5, a_star=1.0,
-                                                                      t=1.0))),
+    "rescaled_problem": Case(
+        lambda: (sn.rescaled_problem, dict(problem=sn.LinearProblem(), c=2.0)), kinds={"problem": OBJ}
+    ),
+    "time_rescaling_runs": Case(
+        lambda: (sn.time_rescaling_runs, dict(c=2.0, lr=0.1, a0=-1.0, n_iter=5, a_star=1.0, t=1.0))
+    ),
     "rk4_scalar_fit": Case(lambda: (sn.rk4_scalar_fit, dict(a_star=-1.0, h=0.5))),
     "oscillator_fit": Case(lambda: (sn.oscillator_fit, dict(rate=np.array([-0.1 + 2.0j]), h=0.5, method="rk4"))),
-    "implicit_midpoint_fit": Case(lambda: (sn.implicit_midpoint_fit, dict(rate=np.array([-0.1 + 2.0j]), h=0.5)),
-                                  kinds={"h": "array"}),
+    "implicit_midpoint_fit": Case(
+        lambda: (sn.implicit_midpoint_fit, dict(rate=np.array([-0.1 + 2.0j]), h=0.5)), kinds={"h": "array"}
+    ),
     "PrecisionRun": Exempt(RECORD),
-    "precision_run": Case(lambda: (sn.precision_run, dict(a=0.5, t_values=np.array([0.1, 0.2]), dtype="float32",
-                                                          a_star=1.0, h=0.05))),
+    "precision_run": Case(
+        lambda: (sn.precision_run, dict(a=0.5, t_values=np.array([0.1, 0.2]), dtype="float32", a_star=1.0, h=0.05))
+    ),
     "StagedRun": Exempt(RECORD),
-    "StagedRun.settled_at": Case(lambda: (sn.train_in_stages(0.0, (0.5, 1.0), 3, n_samples=8).settled_at,
-                                          dict(tol=1e-3))),
-    "train_in_stages": Case(lambda: (sn.train_in_stages, dict(a0=0.0, horizons=(0.5, 1.0), n_iter=3, a_star=1.0,
-                                                              sigma=1.0, lr_scale=1.0, n_samples=8, seed=0)),
-                            kinds={"seed": "seed"}),
-    "adaptive_cost": Case(lambda: (sn.adaptive_cost, dict(a_values=np.array([-1.0, -50.0]), t=1.0, method="RK45",
-                                                          rtol=1e-6, atol=1e-9, max_nfev=500)), examples=20),
+    "StagedRun.settled_at": Case(
+        lambda: (sn.train_in_stages(0.0, (0.5, 1.0), 3, n_samples=8).settled_at, dict(tol=1e-3))
+    ),
+    "train_in_stages": Case(
+        lambda: (
+            sn.train_in_stages,
+            dict(a0=0.0, horizons=(0.5, 1.0), n_iter=3, a_star=1.0, sigma=1.0, lr_scale=1.0, n_samples=8, seed=0),
+        ),
+        kinds={"seed": "seed"},
+    ),
+    "adaptive_cost": Case(
+        lambda: (
+            sn.adaptive_cost,
+            dict(a_values=np.array([-1.0, -50.0]), t=1.0, method="RK45", rtol=1e-6, atol=1e-9, max_nfev=500),
+        ),
+        examples=20,
+    ),
     "real_stability_limit": Case(lambda: (sn.real_stability_limit, dict(coeffs=np.array([1.0, 1.0, 0.5])))),
     "BlowUpSolve": Exempt(RECORD),
-    "blow_up_solve": Case(lambda: (sn.blow_up_solve, dict(x0=1.0, t_end=0.5, method="RK23", rtol=1e-6, atol=1e-9)),
-                          examples=20),
+    "blow_up_solve": Case(
+        lambda: (sn.blow_up_solve, dict(x0=1.0, t_end=0.5, method="RK23", rtol=1e-6, atol=1e-9)), examples=20
+    ),
     "BacksolveRun": Exempt(RECORD),
-    "backsolve_run": Case(lambda: (sn.backsolve_run, dict(a_values=np.array([-5.0]), t=1.0, slow=-1.0,
-                                                          slow_star=-0.8, x0=(1.0, 1.0), rtol=1e-6, atol=1e-8)),
-                          examples=20),
+    "backsolve_run": Case(
+        lambda: (
+            sn.backsolve_run,
+            dict(a_values=np.array([-5.0]), t=1.0, slow=-1.0, slow_star=-0.8, x0=(1.0, 1.0), rtol=1e-6, atol=1e-8),
+        ),
+        examples=20,
+    ),
     # --- plot_troubleshooting ------------------------------------------------------------------
-    "time_rescaling_figure": Case(lambda: (sn.time_rescaling_figure, dict(c=2.0, lr=0.1, a0=-1.0, n_iter=5)),
-                                  examples=12),
-    "draw_time_rescaling": Case(lambda: (sn.draw_time_rescaling, dict(ax=_axes(), c=2.0, lr=0.1, a0=-1.0, n_iter=5)),
-                                kinds={"ax": OBJ}, examples=12),
+    "time_rescaling_figure": Case(
+        lambda: (sn.time_rescaling_figure, dict(c=2.0, lr=0.1, a0=-1.0, n_iter=5)), examples=12
+    ),
+    "draw_time_rescaling": Case(
+        lambda: (sn.draw_time_rescaling, dict(ax=_axes(), c=2.0, lr=0.1, a0=-1.0, n_iter=5)),
+        kinds={"ax": OBJ},
+        examples=12,
+    ),
 }
-CASES.update({
-    "BasisField.features": Case(lambda: (sn.BasisField("general").features, dict(x=np.array([[0.1, 0.2]])))),
-    "BasisField.tangent": Case(lambda: (sn.BasisField("separable").tangent, dict(x=np.array([[0.1, 0.2]]),
-                                                                                  theta=np.ones(9)))),
-    "BasisField.least_squares": Case(lambda: (sn.BasisField("separable").least_squares,
-                                              dict(x=_PAIRS[0], v=(_PAIRS[1] - _PAIRS[0]) / 0.1))),
-    "MatrixProblem.covariance": Case(lambda: (_matrix_problem().covariance, dict(A=_A()))),
-    "MatrixProblem.jacobian": Case(lambda: (_matrix_problem().jacobian, dict(A=_A()))),
-    "NonlinearProblem.endpoint": Case(lambda: (_nl_problem().endpoint, dict(theta=np.array([-0.5, 1.0]),
-                                                                            x0=np.array([0.1, -0.2])))),
-    "NonlinearProblem.gauss_newton_matrix": Case(lambda: (_nl_problem().gauss_newton_matrix,
-                                                          dict(theta=np.array([-0.5, 1.0])))),
-})
+CASES.update(
+    {
+        "BasisField.features": Case(lambda: (sn.BasisField("general").features, dict(x=np.array([[0.1, 0.2]])))),
+        "BasisField.tangent": Case(
+            lambda: (sn.BasisField("separable").tangent, dict(x=np.array([[0.1, 0.2]]), theta=np.ones(9)))
+        ),
+        "BasisField.least_squares": Case(
+            lambda: (sn.BasisField("separable").least_squares, dict(x=_PAIRS[0], v=(_PAIRS[1] - _PAIRS[0]) / 0.1))
+        ),
+        "MatrixProblem.covariance": Case(lambda: (_matrix_problem().covariance, dict(A=_A()))),
+        "MatrixProblem.jacobian": Case(lambda: (_matrix_problem().jacobian, dict(A=_A()))),
+        "NonlinearProblem.endpoint": Case(
+            lambda: (_nl_problem().endpoint, dict(theta=np.array([-0.5, 1.0]), x0=np.array([0.1, -0.2])))
+        ),
+        "NonlinearProblem.gauss_newton_matrix": Case(
+            lambda: (_nl_problem().gauss_newton_matrix, dict(theta=np.array([-0.5, 1.0])))
+        ),
+    }
+)

@@ -17,9 +17,9 @@ broken site. The site needs no network: MathJax is served from the build, no wid
 
 import functools
 import http.server
-import struct
 import os
 import shutil
+import struct
 import threading
 from pathlib import Path
 
@@ -44,8 +44,9 @@ if not _have_browser():
             "CI needs chromium and chromium-driver (apt-get install chromium chromium-driver)",
             pytrace=False,
         )
-    pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)",
-                allow_module_level=True)
+    pytest.skip(
+        "chromium/chromedriver not installed (apt-get install chromium chromium-driver)", allow_module_level=True
+    )
 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
@@ -73,10 +74,18 @@ def server(site_html):
 def browser(tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage", "--window-size=1280,1600",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1600",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
@@ -204,8 +213,11 @@ def test_the_menu_button_works(browser, server, width):
         toggles[0].click()
         WebDriverWait(browser, 5).until(lambda d: d.execute_script(SIDEBAR_SHOWN) != shown)
         if width < 960:
-            link = next(a for a in browser.find_elements(By.CSS_SELECTOR, ".bd-sidebar-primary a.reference")
-                        if a.is_displayed() and a.get_attribute("href").endswith("02_loss_landscape.html"))
+            link = next(
+                a
+                for a in browser.find_elements(By.CSS_SELECTOR, ".bd-sidebar-primary a.reference")
+                if a.is_displayed() and a.get_attribute("href").endswith("02_loss_landscape.html")
+            )
             link.click()
             WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith("02_loss_landscape.html"))
         browser.save_screenshot(str(SCREENSHOTS / f"menu_{width}px.png"))
@@ -244,7 +256,7 @@ def _png_dpi(path):
     data = path.read_bytes()
     at = data.find(b"pHYs")
     assert at > 0, f"{path.name} has no pHYs chunk"
-    per_metre_x, _, unit = struct.unpack(">IIB", data[at + 4:at + 13])
+    per_metre_x, _, unit = struct.unpack(">IIB", data[at + 4 : at + 13])
     assert unit == 1, f"{path.name}: pHYs unit {unit}"
     return per_metre_x * 0.0254
 

@@ -1,13 +1,10 @@
 """simplest_node._checks: the flag and axes checks (added with the group-B input validation)."""
 
-import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from simplest_node import _checks  # noqa: E402
+from simplest_node import _checks
 
 
 def test_flag_accepts_bools_only():

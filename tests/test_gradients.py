@@ -1,7 +1,6 @@
 """The three gradients: closed form, backprop through the solver, continuous adjoint; their error
 tables, the solver's optimum, gradient descent, cost counts and the chapter 3 figures."""
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -14,9 +13,11 @@ from simplest_node import (
     ORDERS,
     CostTable,
     LinearProblem,
+    LinearSystemFit,
     adjoint_gradient,
     backprop_gradient,
     closed_form_gradient,
+    damped_oscillator,
     descend,
     discrete_optimum,
     draw_gradients,
@@ -24,12 +25,11 @@ from simplest_node import (
     gradient_cost_figure,
     gradient_error_figure,
     gradient_error_table,
+    gradient_root,
     gradients_figure,
     integrate,
     observed_orders,
 )
-
-matplotlib.use("Agg")
 
 EXACT = LinearProblem(1.0, 1.0, 1.0)
 A_GRID = np.linspace(-2.0, 2.5, 10)
@@ -43,7 +43,7 @@ def test_tableaux_reproduce_the_solvers():
         assert np.allclose(np.tril(A, -1), A) and b.sum() == pytest.approx(1.0)
         for a in (-1.3, 0.4, 2.0):
             p = LinearProblem(1.0, 0.3, 1.0, method=method, n_steps=1)
-            assert p.model_map(a) == pytest.approx(integrate(lambda t, x: a * x, 1.0, 0.3, 1, method), rel=1e-14)
+            assert p.model_map(a) == pytest.approx(integrate(lambda t, x, a=a: a * x, 1.0, 0.3, 1, method), rel=1e-14)
 
 
 def test_closed_form_gradient():
@@ -73,8 +73,9 @@ def test_backprop_with_a_batch_matches_the_batch_loss(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_adjoint_equals_linear_problem_adjoint(method):
     p = LinearProblem(0.7, 1.3, 0.8, method=method, n_steps=6)
-    np.testing.assert_allclose(adjoint_gradient(p, A_GRID, method, 6), p.grad_adjoint(A_GRID, 6),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        adjoint_gradient(p, A_GRID, method, 6), p.grad_adjoint(A_GRID, 6), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_adjoint_is_not_the_discrete_derivative_but_shares_its_zero():
@@ -146,15 +147,16 @@ def test_gradient_descent_converges_to_the_solver_optimum():
         a_h = float(discrete_optimum(1.0, 1.0, method, 4))
         a = descend(p.grad, np.array([0.0, 0.5, 1.5]), lr=0.05, n_iter=3000)
         np.testing.assert_allclose(a, a_h, rtol=1e-10)
-        a = descend(lambda x: adjoint_gradient(EXACT, x, method, 4), np.array([0.0, 1.5]), lr=0.05, n_iter=3000)
+        a = descend(
+            lambda x, method=method: adjoint_gradient(EXACT, x, method, 4), np.array([0.0, 1.5]), lr=0.05, n_iter=3000
+        )
         np.testing.assert_allclose(a, a_h, rtol=1e-10)
         assert abs(a_h - 1.0) > 1e-3
 
 
 def test_descend_reports_divergence_as_inf():
     # a <- a - lr (-10 a) = 11 a overflows; a <- a - lr (a - 1) converges to 1; -3 overflows downwards.
-    a = descend(lambda x: np.where(np.abs(x) > 1.5, -10 * x, x - 1), np.array([0.0, 3.0, -3.0]), lr=1.0,
-                n_iter=400)
+    a = descend(lambda x: np.where(np.abs(x) > 1.5, -10 * x, x - 1), np.array([0.0, 3.0, -3.0]), lr=1.0, n_iter=400)
     assert a[0] == 1.0 and a[1] == np.inf and a[2] == -np.inf
     # A step that turns NaN (inf - inf in the gradient) is reported as inf too, never as NaN.
     a = descend(lambda x: np.where(x > 1.5, np.nan, x - 1), np.array([3.0]), lr=1.0, n_iter=3)
@@ -192,7 +194,7 @@ def test_error_figure():
 @pytest.mark.parametrize(
     "call, error, words",
     [
-        (lambda: backprop_gradient(EXACT, 0.0, "rk45", 4), ValueError, "accepted: euler, heun, midpoint, rk4"),
+        (lambda: backprop_gradient(EXACT, 0.0, "rk45", 4), ValueError, "accepted: euler, heun, midpoint, ralston, rk4"),
         (lambda: backprop_gradient(EXACT, 0.0, "rk4", 0), ValueError, "n_steps"),
         (lambda: backprop_gradient(EXACT, 0.0, "rk4", 2.0), TypeError, "n_steps"),
         (lambda: backprop_gradient(EXACT, np.nan, "rk4", 2), ValueError, "a must contain only finite"),
@@ -237,8 +239,13 @@ def random_gradient_settings(n, seed):
     methods = GRADIENT_SLIDERS["method"]
     settings = [{"method": m, "n_steps": n_, "t": t_} for m in methods for n_ in (lo_n, hi_n) for t_ in (lo_t, hi_t)]
     while len(settings) < n:
-        settings.append({"method": str(rng.choice(methods)), "n_steps": int(rng.integers(lo_n, hi_n + 1)),
-                         "t": float(rng.uniform(lo_t, hi_t))})
+        settings.append(
+            {
+                "method": str(rng.choice(methods)),
+                "n_steps": int(rng.integers(lo_n, hi_n + 1)),
+                "t": float(rng.uniform(lo_t, hi_t)),
+            }
+        )
     return settings
 
 
@@ -262,7 +269,6 @@ def test_draw_gradients_on_given_axes():
 
 # --- Several parameters: LinearSystemFit, damped_oscillator, gradient_root -----------------------
 
-from simplest_node import LinearSystemFit, damped_oscillator, gradient_root  # noqa: E402
 
 OSC = damped_oscillator(k_star=4.0, c_star=1.0, t=1.0)
 THETA_STAR = np.array([4.0, 1.0])
@@ -325,11 +331,13 @@ def test_one_parameter_gradients_share_their_zero():
     scalar = LinearSystemFit(np.ones((1, 1, 1)), np.array([[1.0]]), t=1.0)
     for method in ("euler", "midpoint", "rk4"):
         a_h = float(discrete_optimum(1.0, 1.0, method, 4))
-        root = gradient_root(lambda th: scalar.adjoint_grad(th, method, 4, "reconstructed"), np.array([1.0]))
-        assert root[0] == pytest.approx(a_h, abs=1e-10)
-        assert gradient_root(lambda th: scalar.backprop_grad(th, method, 4), np.array([1.0]))[0] == pytest.approx(
-            a_h, abs=1e-10
+        root = gradient_root(
+            lambda th, method=method: scalar.adjoint_grad(th, method, 4, "reconstructed"), np.array([1.0])
         )
+        assert root[0] == pytest.approx(a_h, abs=1e-10)
+        assert gradient_root(lambda th, method=method: scalar.backprop_grad(th, method, 4), np.array([1.0]))[
+            0
+        ] == pytest.approx(a_h, abs=1e-10)
 
 
 @pytest.mark.parametrize("method", ["euler", "midpoint"])
@@ -339,8 +347,8 @@ def test_adjoint_zero_is_not_the_solver_optimum(method):
     n = np.array([8, 16, 32])
     gaps = []
     for k in n:
-        theta_h = gradient_root(lambda th: OSC.backprop_grad(th, method, k), THETA_STAR)
-        theta_adj = gradient_root(lambda th: OSC.adjoint_grad(th, method, k), THETA_STAR)
+        theta_h = gradient_root(lambda th, k=k: OSC.backprop_grad(th, method, k), THETA_STAR)
+        theta_adj = gradient_root(lambda th, k=k: OSC.adjoint_grad(th, method, k), THETA_STAR)
         assert np.max(np.abs(OSC.backprop_grad(theta_h, method, k))) < 1e-12
         assert OSC.loss(theta_h, method, k) > 1e-8  # a residual remains at the solver's optimum
         assert np.max(np.abs(OSC.adjoint_grad(theta_h, method, k))) > 1e-8

@@ -214,20 +214,23 @@ def test_sample_pairs_noise_moves_only_x1():
 
 
 # --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: energy([1.0]), ValueError, "x"),
-    (lambda: energy([np.nan, 0.0]), ValueError, "x"),
-    (lambda: pendulum_field(5.0), ValueError, "x"),
-    (lambda: sample_pairs(3, seed=-1), ValueError, "seed"),
-    (lambda: sample_pairs(3, seed=3.5), TypeError, "seed"),
-    (lambda: sample_pairs(3, T=1e308), ValueError, "MAX_WORK"),
-    (lambda: sample_pairs(3, q_range=(1.0,)), ValueError, "q_range"),
-    (lambda: flow(None, [0.5, 0.0], 1.0, 4, 3), TypeError, "field"),
-    (lambda: flow(pendulum_field, [0.5, 0.0], 1.0, 10**12, 3), ValueError, "MAX_WORK"),
-    (lambda: stacked_field([None]), TypeError, "fits"),
-    (lambda: fit_field(*sample_pairs(4), T=0.12, method="midpoint", n_sub=10**12), ValueError, "MAX_WORK"),
-    (lambda: fit_field(*sample_pairs(4), T=0.12, method="midpoint", tol=np.nan), ValueError, "tol"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: energy([1.0]), ValueError, "x"),
+        (lambda: energy([np.nan, 0.0]), ValueError, "x"),
+        (lambda: pendulum_field(5.0), ValueError, "x"),
+        (lambda: sample_pairs(3, seed=-1), ValueError, "seed"),
+        (lambda: sample_pairs(3, seed=3.5), TypeError, "seed"),
+        (lambda: sample_pairs(3, T=1e308), ValueError, "MAX_WORK"),
+        (lambda: sample_pairs(3, q_range=(1.0,)), ValueError, "q_range"),
+        (lambda: flow(None, [0.5, 0.0], 1.0, 4, 3), TypeError, "field"),
+        (lambda: flow(pendulum_field, [0.5, 0.0], 1.0, 10**12, 3), ValueError, "MAX_WORK"),
+        (lambda: stacked_field([None]), TypeError, "fits"),
+        (lambda: fit_field(*sample_pairs(4), T=0.12, method="midpoint", n_sub=10**12), ValueError, "MAX_WORK"),
+        (lambda: fit_field(*sample_pairs(4), T=0.12, method="midpoint", tol=np.nan), ValueError, "tol"),
+    ],
+)
 def test_hamiltonian_functions_refuse_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

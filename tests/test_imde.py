@@ -17,7 +17,8 @@ from simplest_node.imde import (
     one_step,
     rk4_minimum,
 )
-from simplest_node.linear import STABILITY_POLYNOMIALS, _poly
+from simplest_node.runge_kutta import STABILITY_POLYNOMIALS
+from simplest_node.runge_kutta import polyval as _poly
 
 x, h = sp.symbols("x h")
 q, p = sp.symbols("q p")
@@ -149,13 +150,26 @@ def _derivatives(F, X):
         return J * v
 
     def d2(u, v):
-        return sp.Matrix([sum(sp.diff(F[c], X[i], X[j]) * u[i] * v[j]
-                              for i in range(len(X)) for j in range(len(X))) for c in range(len(X))])
+        return sp.Matrix(
+            [
+                sum(sp.diff(F[c], X[i], X[j]) * u[i] * v[j] for i in range(len(X)) for j in range(len(X)))
+                for c in range(len(X))
+            ]
+        )
 
     def d3(u, v, w):
         n = len(X)
-        return sp.Matrix([sum(sp.diff(F[c], X[i], X[j], X[k]) * u[i] * v[j] * w[k]
-                              for i in range(n) for j in range(n) for k in range(n)) for c in range(n)])
+        return sp.Matrix(
+            [
+                sum(
+                    sp.diff(F[c], X[i], X[j], X[k]) * u[i] * v[j] * w[k]
+                    for i in range(n)
+                    for j in range(n)
+                    for k in range(n)
+                )
+                for c in range(n)
+            ]
+        )
 
     return d1, d2, d3
 
@@ -164,13 +178,16 @@ def _known_terms(F, X, method):
     """The terms listed in papers.md (part 3), typed in here only to test the derivation."""
     d1, d2, d3 = _derivatives(F, X)
     if method == "euler":
-        return [d1(F) / 2, (d2(F, F) + d1(d1(F))) / 6,
-                (d3(F, F, F) + 3 * d2(d1(F), F) + d1(d2(F, F)) + d1(d1(d1(F)))) / 24]
+        return [
+            d1(F) / 2,
+            (d2(F, F) + d1(d1(F))) / 6,
+            (d3(F, F, F) + 3 * d2(d1(F), F) + d1(d2(F, F)) + d1(d1(d1(F)))) / 24,
+        ]
     return [sp.zeros(*F.shape), d2(F, F) / 24 + d1(d1(F)) / 6, -d1(d2(F, F)) / 16 - d1(d1(d1(F))) / 8]
 
 
 FIELDS = [
-    (sp.Matrix([-x**3]), sp.Matrix([x])),
+    (sp.Matrix([-(x**3)]), sp.Matrix([x])),
     (sp.Matrix([sp.sin(x)]), sp.Matrix([x])),
     (sp.Matrix([p, -10 * sp.sin(q)]), sp.Matrix([q, p])),  # the pendulum
     (sp.Matrix([q * p, -q + p**2]), sp.Matrix([q, p])),  # a non-separable polynomial field
@@ -194,8 +211,10 @@ def test_rk4_corrections_vanish_to_order_3(field):
     F, X = FIELDS[field]
     arg = F[0] if X.shape[0] == 1 else F
     var = X[0] if X.shape[0] == 1 else X
-    assert all(sp.simplify(sp.Matrix([t]) if X.shape[0] == 1 else t).is_zero_matrix
-               for t in modified_field(arg, var, h, "rk4", order=3))
+    assert all(
+        sp.simplify(sp.Matrix([t]) if X.shape[0] == 1 else t).is_zero_matrix
+        for t in modified_field(arg, var, h, "rk4", order=3)
+    )
 
 
 def test_rk4_first_nonzero_term_is_at_order_4():
@@ -215,8 +234,8 @@ def test_one_step_of_truncated_imde_matches_exact_flow():
 
 def test_numerical_order_of_the_truncated_imde():
     # one Euler step on f_h (order 2) vs the exact flow of -x^3 from x0 = 1: error ~ h^4
-    terms = modified_field(-x**3, x, h, "euler", order=2)
-    g = sp.lambdify((x, h), -x**3 + h * terms[0] + h**2 * terms[1])
+    terms = modified_field(-(x**3), x, h, "euler", order=2)
+    g = sp.lambdify((x, h), -(x**3) + h * terms[0] + h**2 * terms[1])
     steps = np.array([0.04, 0.02, 0.01])
     err = np.abs(1 + steps * g(1.0, steps) - 1 / np.sqrt(1 + 2 * steps))
     slope = np.polyfit(np.log(steps), np.log(err), 1)[0]
@@ -224,7 +243,7 @@ def test_numerical_order_of_the_truncated_imde():
 
 
 def test_scalar_and_matrix_outputs():
-    terms = modified_field(-x**3, x, h, "euler", order=2)
+    terms = modified_field(-(x**3), x, h, "euler", order=2)
     assert len(terms) == 2 and all(isinstance(t, sp.Expr) for t in terms)
     assert sp.simplify(terms[0] - sp.Rational(3, 2) * x**5) == 0
     terms = modified_field(sp.Matrix([p, -q]), [q, p], h, "euler", order=1)
@@ -249,12 +268,12 @@ def test_linear_imde_coefficients_match_linear_rate():
 @pytest.mark.parametrize(
     "args, kwargs, error, match",
     [
-        ((-x**3, x, h, "implicit"), {}, ValueError, "method"),
+        ((-(x**3), x, h, "implicit"), {}, ValueError, "method"),
         ((sp.Matrix([p, -q]), [q, p], h, "leapfrog"), {}, ValueError, "separable"),
-        ((-x**3, x, h, "euler"), {"order": 0}, ValueError, "order"),
-        ((-x**3, x, 0.1, "euler"), {}, TypeError, "h must be a SymPy Symbol"),
-        ((-x**3 * h, x, h, "euler"), {}, ValueError, "h must not occur"),
-        ((-x**3, "x", h, "euler"), {}, TypeError, "x must be a SymPy Symbol"),
+        ((-(x**3), x, h, "euler"), {"order": 0}, ValueError, "order"),
+        ((-(x**3), x, 0.1, "euler"), {}, TypeError, "h must be a SymPy Symbol"),
+        ((-(x**3) * h, x, h, "euler"), {}, ValueError, "h must not occur"),
+        ((-(x**3), "x", h, "euler"), {}, TypeError, "x must be a SymPy Symbol"),
         ((sp.Matrix([p, -q]), [q], h, "euler"), {}, ValueError, "components"),
         (("x**2", x, h, "euler"), {}, TypeError, "f must be"),
     ],
@@ -275,27 +294,33 @@ def test_training_stays_on_the_positive_branch():
 
 
 # --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
-@pytest.mark.parametrize("call", [
-    lambda: modified_field(x, x, h, "euler", 10**12),
-    lambda: linear_imde_coefficients("euler", 10**12),
-    lambda: exact_flow_series(x, x, h, 10**12),
-    lambda: one_step(sp.Matrix([x]), sp.Matrix([x]), h, "euler", 10**12),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: modified_field(x, x, h, "euler", 10**12),
+        lambda: linear_imde_coefficients("euler", 10**12),
+        lambda: exact_flow_series(x, x, h, 10**12),
+        lambda: one_step(sp.Matrix([x]), sp.Matrix([x]), h, "euler", 10**12),
+    ],
+)
 def test_series_orders_are_bounded(call):
     with pytest.raises(ValueError, match="10"):
         call()
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: one_step(None, sp.Matrix([x]), h, "euler", 2), TypeError, "g"),
-    (lambda: one_step(sp.Matrix([x]), None, h, "euler", 2), TypeError, "X"),
-    (lambda: one_step(sp.Matrix([x]), sp.Matrix([x]), 3, "euler", 2), TypeError, "h"),
-    (lambda: exact_flow_series(x, x, None, 2), TypeError, "h"),
-    (lambda: exact_flow_series(x, x, h, 2.5), TypeError, "degree"),
-    (lambda: fit_linear_rate(-1.0, 1.0, "euler", 2, n_iter=10**12), ValueError, "MAX_WORK"),
-    (lambda: fit_linear_rate(1e308, 1.0, "euler", 2), ValueError, "a_star"),
-    (lambda: fit_linear_rate(-1.0, 1.0, "euler", 2, a0=-1e308), ValueError, "a0"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: one_step(None, sp.Matrix([x]), h, "euler", 2), TypeError, "g"),
+        (lambda: one_step(sp.Matrix([x]), None, h, "euler", 2), TypeError, "X"),
+        (lambda: one_step(sp.Matrix([x]), sp.Matrix([x]), 3, "euler", 2), TypeError, "h"),
+        (lambda: exact_flow_series(x, x, None, 2), TypeError, "h"),
+        (lambda: exact_flow_series(x, x, h, 2.5), TypeError, "degree"),
+        (lambda: fit_linear_rate(-1.0, 1.0, "euler", 2, n_iter=10**12), ValueError, "MAX_WORK"),
+        (lambda: fit_linear_rate(1e308, 1.0, "euler", 2), ValueError, "a_star"),
+        (lambda: fit_linear_rate(-1.0, 1.0, "euler", 2, a0=-1e308), ValueError, "a0"),
+    ],
+)
 def test_imde_functions_refuse_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

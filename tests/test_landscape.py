@@ -1,6 +1,5 @@
 """The loss landscape: landmarks, curvature, the gradient identity, gradient against t, figures."""
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -26,8 +25,6 @@ from simplest_node import (
     steepest_t,
     wall_edge,
 )
-
-matplotlib.use("Agg")
 
 
 def test_landmarks_closed_forms():

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simplest_node import ORDERS, LinearProblem, SampledLinearProblem, integrate
+from simplest_node import EXPLICIT_METHODS, ORDERS, LinearProblem, SampledLinearProblem, integrate
 
 A_GRID = np.linspace(-2.0, 2.5, 10)
 PROBLEMS = [
@@ -38,15 +38,15 @@ def test_gradient_matches_central_finite_differences(problem):
     assert np.max(np.abs(fd - g)) / np.max(np.abs(g)) < 1e-6
 
 
-@pytest.mark.parametrize("method", ["euler", "midpoint", "heun", "rk4"])
+@pytest.mark.parametrize("method", EXPLICIT_METHODS)
 def test_model_map_is_the_solver_applied_to_the_linear_field(method):
     p = LinearProblem(1.0, 1.3, 1.0, method=method, n_steps=9)
     for a in A_GRID:
-        by_solver = integrate(lambda t, x: a * x, 1.0, 1.3, 9, method)
+        by_solver = integrate(lambda t, x, a=a: a * x, 1.0, 1.3, 9, method)
         assert p.model_map(a) == pytest.approx(by_solver, rel=1e-13)
 
 
-@pytest.mark.parametrize("method", ["euler", "midpoint", "heun", "rk4"])
+@pytest.mark.parametrize("method", EXPLICIT_METHODS)
 def test_discrete_gradient_tends_to_exact_at_the_method_order(method):
     exact = LinearProblem(1.0, 1.0, 1.0).grad(0.3)
     steps = np.array([8, 16, 32, 64])
@@ -119,7 +119,7 @@ def test_overflow_gives_inf_without_warnings():
         ({"sigma": np.inf}, ValueError, "sigma"),
         ({"a_star": np.nan}, ValueError, "a_star"),
         ({"t": "1"}, TypeError, "t must be a real number"),
-        ({"method": "rk45", "n_steps": 3}, ValueError, "accepted: euler, heun, midpoint, rk4"),
+        ({"method": "rk45", "n_steps": 3}, ValueError, "accepted: euler, heun, midpoint, ralston, rk4"),
         ({"method": "leapfrog", "n_steps": 3}, ValueError, "accepted"),
         ({"method": "euler"}, ValueError, "needs n_steps"),
         ({"method": "euler", "n_steps": 0}, ValueError, "n_steps"),
@@ -144,8 +144,9 @@ def test_bad_adjoint_and_batch_input():
         SampledLinearProblem(n_samples=0)
 
 
-@pytest.mark.parametrize("method", ["loss", "grad", "second_moment", "model_map", "model_map_derivative",
-                                    "grad_exact_flow"])
+@pytest.mark.parametrize(
+    "method", ["loss", "grad", "second_moment", "model_map", "model_map_derivative", "grad_exact_flow"]
+)
 def test_methods_refuse_what_is_not_a_finite_rate(method):
     # Regression: these used to return NaN for a = nan or None and drop the imaginary part of 1+1j.
     p = LinearProblem(method="rk4", n_steps=4) if method.startswith("model_map") else LinearProblem()

@@ -117,8 +117,15 @@ def test_d1_reduces_to_linear_problem():
     assert np.allclose(mat.covariance(A)[:, 0, 0], lin.second_moment(a), rtol=1e-12)
 
 
-@pytest.mark.parametrize("opt", [CovariancePreconditioned(0.5), CovariancePreconditioned(0.5, side="left"),
-                                 CovariancePreconditioned(0.5, side="both"), GaussNewton(0.5)])
+@pytest.mark.parametrize(
+    "opt",
+    [
+        CovariancePreconditioned(0.5),
+        CovariancePreconditioned(0.5, side="left"),
+        CovariancePreconditioned(0.5, side="both"),
+        GaussNewton(0.5),
+    ],
+)
 def test_d1_steps_are_the_variance_corrected_rule(opt):
     a0 = np.linspace(-2, 2, 9)
     lin = LinearProblem(a_star=1.0, t=1.0)
@@ -177,7 +184,7 @@ def test_train_matrix_flags_divergence_and_freezes():
     A0 = np.stack([np.eye(2) * -3.0, np.zeros((2, 2)) + 0.1])  # from -3 I a huge step up overflows
     h = train_matrix(problem, GD(1e5), A0, 5, store=True)
     assert h.diverged[0] and h.diverged_at[0] >= 1
-    assert np.all(np.isinf(h.loss[h.diverged_at[0]:, 0]))
+    assert np.all(np.isinf(h.loss[h.diverged_at[0] :, 0]))
     assert np.all(np.isfinite(h.A))  # frozen at the last finite matrix
 
 
@@ -188,7 +195,7 @@ def test_train_matrix_tol_freezes_converged_runs():
     c = h.converged_at(1e-12)
     assert np.all(c > 0)
     for j in range(3):
-        assert np.all(h.loss[c[j]:, j] == h.loss[c[j], j])
+        assert np.all(h.loss[c[j] :, j] == h.loss[c[j], j])
 
 
 @settings(max_examples=25, deadline=None)
@@ -290,19 +297,22 @@ def test_train_matrix_run_diverged_at_step_0_has_loss_inf():
     assert np.all(history.loss[:, 0] == np.inf) and np.all(np.isfinite(history.loss[:, 1]))
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: expm_stack([[np.nan]]), ValueError, "X"),
-    (lambda: expm_stack("abc"), TypeError, "X"),
-    (lambda: random_matrices(2, 2, seed=-1), ValueError, "seed"),
-    (lambda: random_matrices(2, 2, seed=3.5), TypeError, "seed"),
-    (lambda: random_matrices(10**12, 2), ValueError, "MAX_WORK"),
-    (lambda: train_matrix(None, GD(0.1), np.zeros((2, 2)), 2), TypeError, "problem"),
-    (lambda: train_matrix(MatrixProblem(np.eye(2)), None, np.zeros((2, 2)), 2), TypeError, "optimizer"),
-    (lambda: train_matrix(MatrixProblem(np.eye(2)), GD(0.1), np.zeros((2, 2)), 10**12), ValueError, "MAX_WORK"),
-    (lambda: train_matrix(MatrixProblem(np.eye(2)), GD(0.1), np.zeros((2, 2)), 2, store="yes"), TypeError, "store"),
-    (lambda: matrix_optimizer([], 0.1), TypeError, "name"),
-    (lambda: GaussNewton(1.0, line_search=None), TypeError, "line_search"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: expm_stack([[np.nan]]), ValueError, "X"),
+        (lambda: expm_stack("abc"), TypeError, "X"),
+        (lambda: random_matrices(2, 2, seed=-1), ValueError, "seed"),
+        (lambda: random_matrices(2, 2, seed=3.5), TypeError, "seed"),
+        (lambda: random_matrices(10**12, 2), ValueError, "MAX_WORK"),
+        (lambda: train_matrix(None, GD(0.1), np.zeros((2, 2)), 2), TypeError, "problem"),
+        (lambda: train_matrix(MatrixProblem(np.eye(2)), None, np.zeros((2, 2)), 2), TypeError, "optimizer"),
+        (lambda: train_matrix(MatrixProblem(np.eye(2)), GD(0.1), np.zeros((2, 2)), 10**12), ValueError, "MAX_WORK"),
+        (lambda: train_matrix(MatrixProblem(np.eye(2)), GD(0.1), np.zeros((2, 2)), 2, store="yes"), TypeError, "store"),
+        (lambda: matrix_optimizer([], 0.1), TypeError, "name"),
+        (lambda: GaussNewton(1.0, line_search=None), TypeError, "line_search"),
+    ],
+)
 def test_matrix_functions_refuse_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -61,6 +61,7 @@ def test_counts_are_the_calls_made(problem, monkeypatch):
         def wrapper(*args):
             calls[name] += 1
             return fn(*args)
+
         return wrapper
 
     monkeypatch.setattr(field, "_field", counted("field", real_field))

@@ -180,27 +180,38 @@ def test_gauss_newton2_without_damping_survives_a_singular_matrix():
     assert not np.isnan(history.loss).any() and not np.isnan(history.theta).any()
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"n_steps": 10**12}, ValueError, "MAX_WORK"),
-    ({"n_samples": 10**12}, ValueError, "MAX_WORK"),
-    ({"n_nodes": 10**12}, ValueError, "n_nodes"),
-    ({"seed": -1, "n_samples": 4}, ValueError, "seed"),
-    ({"seed": 3.5, "n_samples": 4}, TypeError, "seed"),
-    ({"sigma": 1e308}, ValueError, "sigma"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_steps": 10**12}, ValueError, "MAX_WORK"),
+        ({"n_samples": 10**12}, ValueError, "MAX_WORK"),
+        ({"n_nodes": 10**12}, ValueError, "n_nodes"),
+        ({"seed": -1, "n_samples": 4}, ValueError, "seed"),
+        ({"seed": 3.5, "n_samples": 4}, TypeError, "seed"),
+        ({"sigma": 1e308}, ValueError, "sigma"),
+    ],
+)
 def test_nonlinear_problem_refuses_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         NonlinearProblem(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"problem": None}, TypeError, "problem"),
-    ({"optimizer": None}, TypeError, "optimizer"),
-    ({"theta0": [1.0]}, ValueError, "theta0"),
-    ({"n_iter": 10**12}, ValueError, "MAX_WORK"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"problem": None}, TypeError, "problem"),
+        ({"optimizer": None}, TypeError, "optimizer"),
+        ({"theta0": [1.0]}, ValueError, "theta0"),
+        ({"n_iter": 10**12}, ValueError, "MAX_WORK"),
+    ],
+)
 def test_train_nonlinear_refuses_bad_arguments(kwargs, error, match):
-    args = {"problem": NonlinearProblem(n_steps=4, n_nodes=8), "optimizer": GD(0.1), "theta0": [[-0.5, 0.5]], "n_iter": 2}
+    args = {
+        "problem": NonlinearProblem(n_steps=4, n_nodes=8),
+        "optimizer": GD(0.1),
+        "theta0": [[-0.5, 0.5]],
+        "n_iter": 2,
+    }
     with pytest.raises(error, match=match):
         train_nonlinear(**{**args, **kwargs})
 

@@ -17,7 +17,9 @@ RETIRED = {
     r"\bu\s*=\s*\\delta": "u is the growth ratio e^{(a-a*)t}; the offset a - a* is \\delta",
     r"\bs_\{?\*\}?\^?2?": "the data's terminal variance is \\sigma_*^2",
     r"(?<![\w\\])R\(A\)": "R is the stability polynomial; the matrix residual is \\rho(A)",
-    r"(?<![\w\\])L\((?:A|X),\s*E\)": "the Frechet derivative is \\mathrm{D}\\exp_A[E]; L is never the loss or a derivative",
+    r"(?<![\w\\])L\((?:A|X),\s*E\)": (
+        "the Frechet derivative is \\mathrm{D}\\exp_A[E]; L is never the loss or a derivative"
+    ),
     r"(?<![\w\\])T_\\theta": "T is the horizon; a separable Hamiltonian is \\kappa(p) + V(q)",
     r"training time \$s\$|\\mathrm\{d\}s\b.*training": "training time is \\tau = k\\eta; s is time inside the ODE",
 }
@@ -40,7 +42,13 @@ def test_no_retired_spelling(pattern):
 
 
 def test_the_retired_spellings_are_caught():
-    samples = ["with $u = a_k - a^*$", "$s_*^2 = \\sigma^2e^{2a^*t}$", "the residual $R(A)$", "$L(A, E)$", "$T_\\theta(p)$"]
+    samples = [
+        "with $u = a_k - a^*$",
+        "$s_*^2 = \\sigma^2e^{2a^*t}$",
+        "the residual $R(A)$",
+        "$L(A, E)$",
+        "$T_\\theta(p)$",
+    ]
     for sample in samples:
         assert any(re.search(p, sample) for p in RETIRED), sample
     for fine in ["$u = e^{(a - a^*)t}$", "$R(ah)$", "$\\sigma_*^2$", "$\\rho(A)$", "$\\mathrm{Loss}(a)$"]:

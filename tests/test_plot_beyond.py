@@ -1,16 +1,19 @@
 """Chapter 6 widget: 200 random slider settings (corners first), flags, and bad input."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from simplest_node.plot_beyond import (  # noqa: E402
-    BEYOND_OPTIMIZERS, BEYOND_SLIDERS, N_RUNS, TOL, beyond_figure, beyond_history, draw_beyond)
-from conftest import assert_defaults_on_ranges, slider_settings  # noqa: E402
+from conftest import assert_defaults_on_ranges, slider_settings
+from simplest_node.plot_beyond import (
+    BEYOND_OPTIMIZERS,
+    BEYOND_SLIDERS,
+    N_RUNS,
+    TOL,
+    beyond_figure,
+    beyond_history,
+    draw_beyond,
+)
 
 INTEGER = {"d", "seed"}
 
@@ -71,7 +74,7 @@ def test_widget_runs_are_not_frozen_at_a_first_hit():
     assert np.all(settled > 0)
     assert np.any(first < settled)
     for j in range(N_RUNS):
-        assert np.all(history.loss[settled[j]:, j] < TOL)
+        assert np.all(history.loss[settled[j] :, j] < TOL)
         assert history.loss[settled[j] - 1, j] >= TOL
 
 
@@ -104,12 +107,15 @@ def test_bad_input(kwargs, error, match):
 
 
 # --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: draw_beyond(None), TypeError, "ax"),
-    (lambda: beyond_figure(seed=-1), ValueError, "seed"),
-    (lambda: beyond_figure(seed=3.5), TypeError, "seed"),
-    (lambda: beyond_history(n_iter=10**12), ValueError, "MAX_WORK"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: draw_beyond(None), TypeError, "ax"),
+        (lambda: beyond_figure(seed=-1), ValueError, "seed"),
+        (lambda: beyond_figure(seed=3.5), TypeError, "seed"),
+        (lambda: beyond_history(n_iter=10**12), ValueError, "MAX_WORK"),
+    ],
+)
 def test_beyond_figures_refuse_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

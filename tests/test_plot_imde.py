@@ -1,16 +1,12 @@
 """Chapter 7 widget: 200 random slider settings, the no-real-rate flag, and bad input."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from simplest_node.imde import linear_rate  # noqa: E402
-from conftest import slider_settings  # noqa: E402
-from simplest_node.plot_imde import IMDE_METHODS, IMDE_SLIDERS, draw_imde, imde_figure  # noqa: E402
+from conftest import slider_settings
+from simplest_node.imde import linear_rate
+from simplest_node.plot_imde import IMDE_METHODS, IMDE_SLIDERS, draw_imde, imde_figure
 
 
 def _settings(n, seed=0):
@@ -19,8 +15,11 @@ def _settings(n, seed=0):
     for i, values in enumerate(out):
         values["n_sub"] = int(round(values["n_sub"]))
         values["a_star"] = round(values["a_star"], 10)
-        values["method"] = IMDE_METHODS[(i // n_corners) % len(IMDE_METHODS)] if i < 4 * n_corners \
+        values["method"] = (
+            IMDE_METHODS[(i // n_corners) % len(IMDE_METHODS)]
+            if i < 4 * n_corners
             else IMDE_METHODS[i % len(IMDE_METHODS)]
+        )
     return out
 
 
@@ -74,10 +73,13 @@ def test_bad_input(kwargs, error, match):
 
 
 # --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"n_sub": 10**12}, ValueError, "n_sub"),
-    ({"a_star": 1e308}, ValueError, "a_star"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_sub": 10**12}, ValueError, "n_sub"),
+        ({"a_star": 1e308}, ValueError, "a_star"),
+    ],
+)
 def test_imde_figure_refuses_extreme_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         imde_figure(**kwargs)

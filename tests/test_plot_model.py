@@ -1,13 +1,10 @@
 """Chapter 1's figure function: labelled, robust over its sliders' whole range."""
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from simplest_node import SIMPLEST_MODEL_SLIDERS, draw_simplest_model, simplest_model_figure
-
-matplotlib.use("Agg")
 
 
 def random_settings(sliders, n, seed):

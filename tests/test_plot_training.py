@@ -1,17 +1,13 @@
 """Chapter 4 widget: 200 seeded random settings, the outcome box, the scrubber frames, bad input."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-
-from simplest_node import GD, SGD, Adam, VarianceCorrected  # noqa: E402
-from conftest import assert_defaults_on_ranges, slider_settings  # noqa: E402
-from simplest_node.plot_training import (  # noqa: E402
+from conftest import assert_defaults_on_ranges, slider_settings
+from simplest_node import GD, SGD, Adam, VarianceCorrected
+from simplest_node.plot_training import (
     TRAINING_OPTIMIZERS,
     TRAINING_SLIDERS,
     draw_training,

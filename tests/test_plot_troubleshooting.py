@@ -1,19 +1,15 @@
 """Chapter 9 widget: 200 random slider settings, the default numbers, and bad input."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from simplest_node.plot_troubleshooting import (  # noqa: E402
+from conftest import assert_defaults_on_ranges, slider_settings
+from simplest_node.plot_troubleshooting import (
     RESCALING_SLIDERS,
     draw_time_rescaling,
     time_rescaling_figure,
 )
-from conftest import assert_defaults_on_ranges, slider_settings  # noqa: E402
 
 
 def _settings(n, seed=0):
@@ -65,10 +61,13 @@ def test_bad_input(kwargs, error, match):
 
 
 # --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: draw_time_rescaling(None), TypeError, "ax"),
-    (lambda: time_rescaling_figure(n_iter=10**12), ValueError, "MAX_WORK"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: draw_time_rescaling(None), TypeError, "ax"),
+        (lambda: time_rescaling_figure(n_iter=10**12), ValueError, "MAX_WORK"),
+    ],
+)
 def test_rescaling_figures_refuse_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

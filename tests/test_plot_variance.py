@@ -1,14 +1,11 @@
 """Chapter 5 figures: the widget over random slider settings, flags, and bad input."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from simplest_node import (  # noqa: E402
+from conftest import assert_defaults_on_ranges, slider_settings
+from simplest_node import (
     SAFEGUARDS,
     VARIANCE_SLIDERS,
     LinearProblem,
@@ -18,7 +15,6 @@ from simplest_node import (  # noqa: E402
     train,
     variance_corrected_figure,
 )
-from conftest import assert_defaults_on_ranges, slider_settings  # noqa: E402
 
 
 def _settings(n, seed=0):
@@ -37,7 +33,7 @@ def test_widget_over_200_random_settings():
         fig, ax = plt.subplots()
         runs = draw_variance_corrected(ax, **values, n_iter=40)
         text = ax.texts[0].get_text()
-        for name, history in runs.items():
+        for history in runs.values():
             loss = history.loss[:, 0]
             if history.diverged[0]:
                 assert "diverged" in text  # flagged on the figure

@@ -1,13 +1,10 @@
 """The chapter 8 widget: 200 seeded random slider settings (extremes included), and its parts."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from simplest_node.plot_wide import (  # noqa: E402
+from simplest_node.plot_wide import (
     WIDE_HISTOGRAM_SLIDERS,
     draw_wide_histogram,
     wide_histogram_figure,
@@ -87,15 +84,18 @@ def test_widget_model_scaling():
 
 
 # --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: draw_wide_histogram(None, [0.1, 0.2]), TypeError, "ax"),
-    (lambda: draw_wide_histogram(plt.figure().subplots(), "abc"), TypeError, "samples"),
-    (lambda: draw_wide_histogram(plt.figure().subplots(), [[1.0], [1.0, 2.0]]), TypeError, "samples"),
-    (lambda: draw_wide_histogram(plt.figure().subplots(), [0.1, 0.2], title=3), TypeError, "title"),
-    (lambda: wide_histogram_figure(seed=-1), ValueError, "seed"),
-    (lambda: wide_histogram_figure(seed=3.5), TypeError, "seed"),
-    (lambda: wide_histogram_figure(T=1e308), ValueError, "MAX_WORK"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: draw_wide_histogram(None, [0.1, 0.2]), TypeError, "ax"),
+        (lambda: draw_wide_histogram(plt.figure().subplots(), "abc"), TypeError, "samples"),
+        (lambda: draw_wide_histogram(plt.figure().subplots(), [[1.0], [1.0, 2.0]]), TypeError, "samples"),
+        (lambda: draw_wide_histogram(plt.figure().subplots(), [0.1, 0.2], title=3), TypeError, "title"),
+        (lambda: wide_histogram_figure(seed=-1), ValueError, "seed"),
+        (lambda: wide_histogram_figure(seed=3.5), TypeError, "seed"),
+        (lambda: wide_histogram_figure(T=1e308), ValueError, "MAX_WORK"),
+    ],
+)
 def test_wide_figures_refuse_bad_arguments(call, error, match):
     try:
         with pytest.raises(error, match=match):

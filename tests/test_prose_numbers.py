@@ -1,7 +1,7 @@
 """The text is computed: every number a chapter's prose quotes is glued from a code cell.
 
-A chapter's Markdown (and its figure captions and alt texts) may type a numeric literal (a decimal, an exponent or power of ten, a
-percentage, "N of M", an integer of three or more digits) only if it is a parameter the author
+A chapter's Markdown (and its figure captions and alt texts) may type a numeric literal (a decimal, an exponent or
+power of ten, a percentage, "N of M", an integer of three or more digits) only if it is a parameter the author
 chose, listed with its reason in ``tests/chosen_parameters/<chapter>.yml``. Every other number
 comes from ``{glue:text}`name:fmt``` with ``name`` glued by a code cell tagged
 ``nbval-check-output`` (so nbval fails when the number moves). Exercise solutions run: no code
@@ -114,8 +114,12 @@ def reader_text(nb):
 
 def typed_results(nb, allowed):
     """(cell index, literal) for every literal in ``nb``'s prose that is not ``allowed``."""
-    return [(index, literal) for index, text in reader_text(nb) for literal in prose_literals(text)
-            if literal not in allowed]
+    return [
+        (index, literal)
+        for index, text in reader_text(nb)
+        for literal in prose_literals(text)
+        if literal not in allowed
+    ]
 
 
 def glued_values(nb, checked_only):

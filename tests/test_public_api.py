@@ -1,9 +1,13 @@
-"""The package's public names (listed in simplest_node/__init__.py) exist and are listed once."""
+"""The package's public names: each module lists its own in ``__all__``, the package gathers them, once each."""
 
 import importlib
 import pkgutil
+import subprocess
+import sys
 
 import simplest_node as sn
+
+SUBMODULES = [m.name for m in pkgutil.iter_modules(sn.__path__)]
 
 
 def test_every_listed_name_exists():
@@ -15,11 +19,43 @@ def test_no_name_listed_twice():
     assert len(sn.__all__) == len(set(sn.__all__))
 
 
-def test_every_listed_name_is_in_the_docstring():
-    absent = [name for name in sn.__all__ if f"``{name}``" not in sn.__doc__]
-    assert not absent, "list each public name in the package docstring too"
+def test_every_module_is_gathered_or_set_apart_and_named_in_the_docstring():
+    public = [name for name in SUBMODULES if not name.startswith("_")]
+    assert sorted(set(public) - set(sn.SEPARATE_MODULES)) == sorted(sn.MODULES)
+    unnamed = [name for name in sn.MODULES + sn.SEPARATE_MODULES if f"``{name}``" not in sn.__doc__]
+    assert not unnamed, "name each module in the package docstring"
+
+
+def test_every_modules_all_is_in_the_package():
+    for name in sn.MODULES:
+        module = importlib.import_module(f"simplest_node.{name}")
+        assert module.__all__, name
+        for public in module.__all__:
+            assert getattr(sn, public) is getattr(module, public), (name, public)
+        assert set(module.__all__) <= set(sn.__all__), name
+
+
+def test_private_names_are_not_exported():
+    assert not [name for name in sn.__all__ if name.startswith("_")]
 
 
 def test_every_module_imports():
-    for module in pkgutil.iter_modules(sn.__path__):
-        importlib.import_module(f"simplest_node.{module.name}")
+    for name in SUBMODULES:
+        importlib.import_module(f"simplest_node.{name}")
+
+
+def test_the_package_does_not_import_jax():
+    code = "import sys, simplest_node; print(sorted(m for m in sys.modules if m.split('.')[0] == 'jax'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert not [name for name in sn.SEPARATE_MODULES if name in sn.__all__ or name in vars(sn)]
+
+
+def test_names_in_use_stay_public():
+    # a sample the chapters and tests import as sn.NAME
+    for name in ("LinearProblem", "BUTCHER_TABLEAUX", "STABILITY_POLYNOMIALS", "ORDERS", "train", "glue", "scrubber"):
+        assert name in sn.__all__, name
+
+
+def test_version_is_the_installed_metadata():
+    assert isinstance(sn.__version__, str) and sn.__version__

@@ -18,7 +18,6 @@ import inspect
 import time
 import warnings
 
-import matplotlib
 import matplotlib.pyplot
 import numpy as np
 import pytest
@@ -30,8 +29,6 @@ from robustness import Case, Exempt
 from robustness_cases_a import CASES as CASES_A
 from robustness_cases_b import CASES as CASES_B
 
-matplotlib.use("Agg")
-
 BUDGET = 5.0  # seconds one call may take; valid registered calls are chosen to take far less
 CASES = {**CASES_A, **CASES_B}
 
@@ -41,8 +38,20 @@ POOLS = {
     "float": [np.nan, np.inf, -np.inf, None, "1.0", True, 1 + 1j, 1e308, -1e308, 0.0, -1.0, 1e-300, [1.0]],
     "int": [-1, 0, HUGE, 2.5, None, True, "3", np.nan, [3]],
     "seed": [-1, 3.5, None, True, "0", 2**70],
-    "array": [[], [np.nan], [np.inf], [[1.0], [1.0, 2.0]], ["a"], None, np.array([1 + 1j]), [1e308], [-1e308],
-              "abc", 3.0, [True, False]],
+    "array": [
+        [],
+        [np.nan],
+        [np.inf],
+        [[1.0], [1.0, 2.0]],
+        ["a"],
+        None,
+        np.array([1 + 1j]),
+        [1e308],
+        [-1e308],
+        "abc",
+        3.0,
+        [True, False],
+    ],
     "str": ["no-such-choice", None, 3, [], ["euler"]],
     "object": [None, 3, "x", object()],
     "bool": [None, "yes", 2, np.nan],
@@ -139,10 +148,18 @@ def test_bad_and_extreme_arguments_are_refused_or_handled(case):
         return
     names = sorted(kwargs)
 
-    @settings(max_examples=case.examples, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(st.sampled_from(names).flatmap(
-        lambda n: st.tuples(st.just(n), st.sampled_from(POOLS[case.kinds.get(n, kind_of(kwargs[n]))]))))
+    @settings(
+        max_examples=case.examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        st.sampled_from(names).flatmap(
+            lambda n: st.tuples(st.just(n), st.sampled_from(POOLS[case.kinds.get(n, kind_of(kwargs[n]))]))
+        )
+    )
     def variant(substitution):
         name, bad = substitution
         fn, kwargs = case.make()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from simplest_node import ORDERS, integrate, step
+from simplest_node import EXPLICIT_METHODS, ORDERS, integrate, step
 
 STEPS = np.array([10, 20, 40, 80])
 
@@ -14,13 +14,13 @@ def observed_order(errors, n_steps=STEPS):
     return -np.polyfit(np.log(n_steps), np.log(errors), 1)[0]
 
 
-@pytest.mark.parametrize("method", ["euler", "midpoint", "heun", "rk4"])
+@pytest.mark.parametrize("method", EXPLICIT_METHODS)
 def test_order_on_linear_decay(method):
     errors = [abs(integrate(lambda t, x: -x, 1.0, 1.0, n, method) - np.exp(-1.0)) for n in STEPS]
     assert abs(observed_order(errors) - ORDERS[method]) < 0.15
 
 
-@pytest.mark.parametrize("method", ["euler", "midpoint", "heun", "rk4"])
+@pytest.mark.parametrize("method", EXPLICIT_METHODS)
 def test_order_on_nonlinear_nonautonomous_ode(method):
     def f(t, x):
         return np.sin(t) - x**3 + 0.5 * x

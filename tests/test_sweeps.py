@@ -35,7 +35,7 @@ def test_iterations_match_the_history_and_each_run_alone():
             assert np.all(h.loss[:, j] >= 1e-8)
     # One vectorized call equals the runs one by one.
     for j in (0, 20, 40):
-        alone = iterations_to_tolerance(EXACT, GD(0.05), A0[j:j + 1], 600, tol=1e-8)
+        alone = iterations_to_tolerance(EXACT, GD(0.05), A0[j : j + 1], 600, tol=1e-8)
         assert alone.iterations[0] == sweep.iterations[j]
         assert alone.outcome[0] == sweep.outcome[j]
 
@@ -206,8 +206,10 @@ def _reference_map(p, a):
         h, n = p.t / p.n_steps, p.n_steps
         coeffs = STABILITY_POLYNOMIALS[p.method]
         derivative = tuple(k * c for k, c in enumerate(coeffs))[1:]
-        return (_reference_poly(coeffs, a * h) ** n,
-                n * _reference_poly(coeffs, a * h) ** (n - 1) * _reference_poly(derivative, a * h) * h)
+        return (
+            _reference_poly(coeffs, a * h) ** n,
+            n * _reference_poly(coeffs, a * h) ** (n - 1) * _reference_poly(derivative, a * h) * h,
+        )
 
 
 def _reference_train(problem, optimizer, a0, n_iter):
@@ -232,9 +234,13 @@ def _reference_train(problem, optimizer, a0, n_iter):
     return History(a=params, loss=losses, diverged_at=diverged_at)
 
 
-PROBLEMS = [EXACT, RK4, LinearProblem(0.5, 2.0, 0.7, method="euler", n_steps=3),
-            LinearProblem(-1.0, 0.5, 2.0, method="midpoint", n_steps=7),
-            SampledLinearProblem(1.0, 1.0, 1.0, method="heun", n_steps=5, n_samples=9, seed=2)]
+PROBLEMS = [
+    EXACT,
+    RK4,
+    LinearProblem(0.5, 2.0, 0.7, method="euler", n_steps=3),
+    LinearProblem(-1.0, 0.5, 2.0, method="midpoint", n_steps=7),
+    SampledLinearProblem(1.0, 1.0, 1.0, method="heun", n_steps=5, n_samples=9, seed=2),
+]
 
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=repr)
@@ -253,13 +259,22 @@ def test_linear_problem_hot_path_is_bit_identical_to_the_formulas(problem):
         b2 = np.mean(x0**2, axis=-1)
         np.testing.assert_array_equal(problem.grad(a, x0=x0), b2 * (m - target) * dm)
     for scalar in (0.3, -2.0):
-        assert problem.grad(scalar) == m2 * (_reference_map(problem, scalar)[0] - target) * _reference_map(problem, scalar)[1]
+        assert (
+            problem.grad(scalar)
+            == m2 * (_reference_map(problem, scalar)[0] - target) * _reference_map(problem, scalar)[1]
+        )
 
 
 @pytest.mark.parametrize(
     "optimizer",
-    [GD(0.05), GD(0.2), SGD(0.05, batch_size=2, seed=1), Adam(0.05), VarianceCorrected(0.5),
-     SGDPerEntry(0.3, batch_size=1, seed=0)],
+    [
+        GD(0.05),
+        GD(0.2),
+        SGD(0.05, batch_size=2, seed=1),
+        Adam(0.05),
+        VarianceCorrected(0.5),
+        SGDPerEntry(0.3, batch_size=1, seed=0),
+    ],
     ids=repr,
 )
 @pytest.mark.parametrize("problem", PROBLEMS[:2], ids=["exact", "rk4"])
@@ -289,7 +304,9 @@ def test_the_kept_map_evaluation_never_goes_stale():
     m = p.model_map(a)
     m *= 0.0  # a caller scribbling on a returned array
     np.testing.assert_array_equal(p.model_map(a), _reference_map(p, a)[0])
-    np.testing.assert_array_equal(p.grad(a), p._m2(None) * (_reference_map(p, a)[0] - p.target()) * _reference_map(p, a)[1])
+    np.testing.assert_array_equal(
+        p.grad(a), p._m2(None) * (_reference_map(p, a)[0] - p.target()) * _reference_map(p, a)[1]
+    )
     p.n_steps = 5  # a changed attribute
     np.testing.assert_array_equal(p.loss(a), _loss_by_formula(p, a))
     p.t = 2.0
@@ -317,8 +334,12 @@ def test_gd_overshoot_onset():
 
 @pytest.mark.parametrize(
     "kwargs, error, words",
-    [({"lr": 0.0}, ValueError, "lr"), ({"lr": 0.1, "ratio": 1.5}, ValueError, "ratio"),
-     ({"lr": 0.1, "a_max": 0.5}, ValueError, "a_max"), ({"lr": 0.1, "a_max": np.nan}, ValueError, "a_max")],
+    [
+        ({"lr": 0.0}, ValueError, "lr"),
+        ({"lr": 0.1, "ratio": 1.5}, ValueError, "ratio"),
+        ({"lr": 0.1, "a_max": 0.5}, ValueError, "a_max"),
+        ({"lr": 0.1, "a_max": np.nan}, ValueError, "a_max"),
+    ],
 )
 def test_gd_overshoot_onset_bad_input(kwargs, error, words):
     from simplest_node.sweeps import gd_overshoot_onset

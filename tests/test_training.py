@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simplest_node import SGD, Adam, GD, LinearProblem, SampledLinearProblem, VarianceCorrected, train
+from simplest_node import GD, SGD, Adam, LinearProblem, SampledLinearProblem, VarianceCorrected, train
 
 A0 = np.linspace(-3.0, 3.0, 13)
 EXACT = LinearProblem(1.0, 1.0, 1.0)

@@ -10,9 +10,9 @@ from simplest_node import LinearProblem, backprop_gradient, discrete_optimum
 from simplest_node.gradients import adjoint_gradient
 from simplest_node.troubleshooting import (
     adaptive_cost,
-    backsolve_run,
     adjoint_slope_ratio,
     adjoint_training,
+    backsolve_run,
     euler_adjoint_ratio,
     oscillator_fit,
     precision_run,
@@ -219,8 +219,12 @@ def test_staged_run_settled_at_is_a_settling_time():
 
     run = StagedRun((1.0,), np.zeros(5), np.array([1.0, 1e-12, 1.0, 1e-12, 1e-13]), np.array([4]), np.array([1.0]))
     assert run.settled_at(1e-10) == 3  # the dip at k = 1 does not count
-    assert StagedRun((1.0,), np.zeros(2), np.array([1e-12, 1.0]), np.array([1]), np.array([1.0])).settled_at(1e-10) == -1
-    assert StagedRun((1.0,), np.zeros(2), np.array([1e-12, 1e-12]), np.array([1]), np.array([1.0])).settled_at(1e-10) == 0
+    assert (
+        StagedRun((1.0,), np.zeros(2), np.array([1e-12, 1.0]), np.array([1]), np.array([1.0])).settled_at(1e-10) == -1
+    )
+    assert (
+        StagedRun((1.0,), np.zeros(2), np.array([1e-12, 1e-12]), np.array([1]), np.array([1.0])).settled_at(1e-10) == 0
+    )
     staged = train_in_stages(-3.0, (0.5, 1.0, 2.0, 4.0), 50)
     k = staged.settled_at(1e-10)
     assert k > 0 and np.all(staged.loss_final[k:] < 1e-10) and staged.loss_final[k - 1] >= 1e-10
@@ -278,9 +282,16 @@ def test_backsolve_run_exact_gradient_matches_finite_differences():
     assert run.grad_error_interpolated[0] < 1e-8 and run.grad_error_backsolve[0] < 1e-7
     A, x0, t = np.diag([-1.0, -3.0]), np.array([1.0, 1.0]), 1.0
     y = expm(np.diag([-0.8, -3.0]) * t) @ x0
-    loss = lambda M: 0.5 * np.sum((expm(M * t) @ x0 - y) ** 2)
-    fd = np.array([[(loss(A + 1e-6 * np.outer(e_i, e_k)) - loss(A - 1e-6 * np.outer(e_i, e_k))) / 2e-6
-                    for e_k in np.eye(2)] for e_i in np.eye(2)])
+
+    def loss(M):
+        return 0.5 * np.sum((expm(M * t) @ x0 - y) ** 2)
+
+    fd = np.array(
+        [
+            [(loss(A + 1e-6 * np.outer(e_i, e_k)) - loss(A - 1e-6 * np.outer(e_i, e_k))) / 2e-6 for e_k in np.eye(2)]
+            for e_i in np.eye(2)
+        ]
+    )
     assert np.abs(fd).max() > 0.01  # a non-trivial gradient
 
 
@@ -319,7 +330,9 @@ def test_stability_regions_and_the_right_half_plane():
 
     x, y = np.meshgrid(np.linspace(1e-6, 1.0, 201), np.linspace(-3.0, 3.0, 601))
     z = x + 1j * y
-    size = {m: np.abs(np.polynomial.polynomial.polyval(z, STABILITY_POLYNOMIALS[m])) for m in ("euler", "midpoint", "rk4")}
+    size = {
+        m: np.abs(np.polynomial.polynomial.polyval(z, STABILITY_POLYNOMIALS[m])) for m in ("euler", "midpoint", "rk4")
+    }
     assert np.all(size["euler"] > 1) and np.all(size["midpoint"] > 1)
     assert np.any(size["rk4"] < 1)
     fits = {m: oscillator_fit(-0.1 + 2.0j, 1.0, m) for m in ("euler", "midpoint", "rk4")}
@@ -337,21 +350,24 @@ def test_euler_adjoint_ratio_overflows_to_signed_inf_without_a_warning():
     assert out[0] == -np.inf and out[1] == np.inf and np.isfinite(out[2])
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: euler_adjoint_ratio(None, 3), TypeError, "z"),
-    (lambda: euler_adjoint_ratio(0.1, 10**12), ValueError, "MAX_WORK"),
-    (lambda: adjoint_training(n_iter=10**12), ValueError, "MAX_WORK"),
-    (lambda: adjoint_training(a_star=1e308), ValueError, "a_star"),
-    (lambda: train_in_stages(0.0, (0.5, 1.0), 3, seed=-1), ValueError, "seed"),
-    (lambda: train_in_stages(0.0, None, 3), TypeError, "horizons"),
-    (lambda: adaptive_cost([-1.0], rtol=1e-300), ValueError, "rtol"),
-    (lambda: adaptive_cost([1e308]), ValueError, "a_values"),
-    (lambda: precision_run(1e308, [0.1]), ValueError, "a"),
-    (lambda: precision_run(0.5, [0.1], h=1e-300), ValueError, "MAX_WORK"),
-    (lambda: oscillator_fit("abc", 1.0), TypeError, "rate"),
-    (lambda: oscillator_fit(1e308, 1.0), ValueError, "rate"),
-    (lambda: backsolve_run([-1e308]), ValueError, "MAX_WORK"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: euler_adjoint_ratio(None, 3), TypeError, "z"),
+        (lambda: euler_adjoint_ratio(0.1, 10**12), ValueError, "MAX_WORK"),
+        (lambda: adjoint_training(n_iter=10**12), ValueError, "MAX_WORK"),
+        (lambda: adjoint_training(a_star=1e308), ValueError, "a_star"),
+        (lambda: train_in_stages(0.0, (0.5, 1.0), 3, seed=-1), ValueError, "seed"),
+        (lambda: train_in_stages(0.0, None, 3), TypeError, "horizons"),
+        (lambda: adaptive_cost([-1.0], rtol=1e-300), ValueError, "rtol"),
+        (lambda: adaptive_cost([1e308]), ValueError, "a_values"),
+        (lambda: precision_run(1e308, [0.1]), ValueError, "a"),
+        (lambda: precision_run(0.5, [0.1], h=1e-300), ValueError, "MAX_WORK"),
+        (lambda: oscillator_fit("abc", 1.0), TypeError, "rate"),
+        (lambda: oscillator_fit(1e308, 1.0), ValueError, "rate"),
+        (lambda: backsolve_run([-1e308]), ValueError, "MAX_WORK"),
+    ],
+)
 def test_troubleshooting_functions_refuse_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

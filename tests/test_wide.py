@@ -133,9 +133,9 @@ def test_backprop_matches_finite_differences(name, method):
     _, g = model.grad_backprop(w, X, Y)
     eps = 1e-6
     for which, index in [("W", (0, 1, 2)), ("W", (1, 5, 0)), ("U", (1, 0, 1)), ("v", (0, 3))]:
-        fd = (model.loss(perturbed(w, which, index, eps), X, Y) - model.loss(perturbed(w, which, index, -eps), X, Y)) / (
-            2 * eps
-        )
+        fd = (
+            model.loss(perturbed(w, which, index, eps), X, Y) - model.loss(perturbed(w, which, index, -eps), X, Y)
+        ) / (2 * eps)
         assert abs(fd[index[0]] - getattr(g, which)[index]) < 1e-8
         other = 1 - index[0]  # the other draw does not move
         assert fd[other] == 0.0
@@ -358,18 +358,21 @@ def test_bad_input():
 
 
 # --- robustness regressions: bad and extreme inputs that once crashed, warned or gave NaN ------
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: WideNODE(n_steps=10**12), ValueError, "n_steps"),
-    (lambda: monte_carlo(WideNODE(), 4, [[1.0, 0.0]], 10**12), ValueError, "MAX_WORK"),
-    (lambda: sample_weights(10**12, 2), ValueError, "MAX_WORK"),
-    (lambda: Weights(np.full((1, 2, 2), np.nan), np.eye(2)[None], np.ones((1, 2))), ValueError, "U"),
-    (lambda: Weights(np.ones((1, 2, 2)), np.eye(2)[None], np.array([[np.inf, 0.0]])), ValueError, "v"),
-    (lambda: Weights(np.ones((1, 2, 2)), np.eye(3)[None], np.ones((1, 3))), ValueError, "weights.U"),
-    (lambda: activation([]), TypeError, "name"),
-    (lambda: ks_null_level(10, n_repeats=10**12), ValueError, "MAX_WORK"),
-    (lambda: train_wide(WideNODE(), sample_weights(2, 3), X, Y, 0.1, 10**12), ValueError, "MAX_WORK"),
-    (lambda: WideNODE().ntk(sample_weights(2, 3), X, parts="yes"), TypeError, "parts"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: WideNODE(n_steps=10**12), ValueError, "n_steps"),
+        (lambda: monte_carlo(WideNODE(), 4, [[1.0, 0.0]], 10**12), ValueError, "MAX_WORK"),
+        (lambda: sample_weights(10**12, 2), ValueError, "MAX_WORK"),
+        (lambda: Weights(np.full((1, 2, 2), np.nan), np.eye(2)[None], np.ones((1, 2))), ValueError, "U"),
+        (lambda: Weights(np.ones((1, 2, 2)), np.eye(2)[None], np.array([[np.inf, 0.0]])), ValueError, "v"),
+        (lambda: Weights(np.ones((1, 2, 2)), np.eye(3)[None], np.ones((1, 3))), ValueError, "weights.U"),
+        (lambda: activation([]), TypeError, "name"),
+        (lambda: ks_null_level(10, n_repeats=10**12), ValueError, "MAX_WORK"),
+        (lambda: train_wide(WideNODE(), sample_weights(2, 3), X, Y, 0.1, 10**12), ValueError, "MAX_WORK"),
+        (lambda: WideNODE().ntk(sample_weights(2, 3), X, parts="yes"), TypeError, "parts"),
+    ],
+)
 def test_wide_functions_refuse_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -72,7 +72,9 @@ def bounded_work(what, **factors):
 def choice(name, value, accepted):
     """Check that ``value`` is one of ``accepted`` (a collection of strings)."""
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {', '.join(sorted(accepted))}; got {type(value).__name__} {value!r:.40}")
+        raise TypeError(
+            f"{name} must be one of {', '.join(sorted(accepted))}; got {type(value).__name__} {value!r:.40}"
+        )
     if value not in accepted:
         raise ValueError(f"unknown {name} {value!r}; accepted: {', '.join(sorted(accepted))}")
     return value
@@ -117,8 +119,10 @@ def optimizer(name, value):
     """Return ``value`` after checking it is an optimizer: an object with ``init(a)`` and
     ``update(problem, a, state, k)`` methods (GD, SGD, Adam, ...)."""
     if not (callable(getattr(value, "init", None)) and callable(getattr(value, "update", None))):
-        raise TypeError(f"{name} must be an optimizer with init(a) and update(problem, a, state, k) "
-                        f"(GD, SGD, Adam, ...), got {type(value).__name__} {value!r:.60}")
+        raise TypeError(
+            f"{name} must be an optimizer with init(a) and update(problem, a, state, k) "
+            f"(GD, SGD, Adam, ...), got {type(value).__name__} {value!r:.60}"
+        )
     return value
 
 

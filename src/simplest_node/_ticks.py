@@ -8,7 +8,7 @@ label again (about 9 ms each). Plain-text labels such as ``1e-2`` cost a fractio
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-__all__ = ["POWER_OF_TEN", "few_ticks", "set_title"]
+__all__ = ["POWER_OF_TEN", "few_ticks", "set_title", "note_box"]
 
 #: Major-tick formatter for log axes: "1e-3", "1e0", "1e5".
 POWER_OF_TEN = FuncFormatter(lambda v, _: f"1e{np.log10(v):.0f}" if v > 0 else "")
@@ -39,3 +39,18 @@ def set_title(ax, label, **kwargs):
     and whose y axis shows no offset text (plain limits or log scale), where the result is the same.
     """
     return ax.set_title(label, y=1.0, **kwargs)
+
+
+def note_box(ax, text, **kwargs):
+    """``text`` in a white box at the top right corner of ``ax`` (the figures' notes on each run)."""
+    return ax.text(
+        0.99,
+        0.98,
+        text,
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize="small",
+        bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"},
+        **kwargs,
+    )

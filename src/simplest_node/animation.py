@@ -19,13 +19,13 @@ __all__ = ["scrubber"]
 # the browser test) the buttons would be blank and the console would log a failed request. The
 # player is given plain Unicode symbols instead, and the stylesheet link is dropped.
 _ICONS = {  # only the two triangles and ASCII: they render in every font, even a bare CI's
-    "fa fa-play fa-flip-horizontal": "\u25C0",  # play backwards
-    "fa fa-play": "\u25B6",
+    "fa fa-play fa-flip-horizontal": "\u25c0",  # play backwards
+    "fa fa-play": "\u25b6",
     "fa fa-pause": "||",
-    "fa fa-step-backward": "|\u25C0",
-    "fa fa-step-forward": "\u25B6|",
-    "fa fa-fast-backward": "|\u25C0\u25C0",
-    "fa fa-fast-forward": "\u25B6\u25B6|",
+    "fa fa-step-backward": "|\u25c0",
+    "fa fa-step-forward": "\u25b6|",
+    "fa fa-fast-backward": "|\u25c0\u25c0",
+    "fa fa-fast-forward": "\u25b6\u25b6|",
     "fa fa-minus": "\u2212",
     "fa fa-plus": "+",
 }

@@ -3,16 +3,17 @@
 Chapter 6 trains stacks of matrices (``matrix.train_matrix``) and of parameter pairs
 (``nonlinear.train_nonlinear``) the same way: one optimizer step for every run still moving, a run
 frozen once its loss falls below ``tol`` (to save work: with ``tol`` set a run's settling time is
-its first hit by construction, so pass ``tol=None`` where a run might climb back) or once its loss or parameters stop being
-finite (flagged in ``diverged_at``, its loss set to inf from then on). Their line-search variants
-share ``backtrack``.
+its first hit by construction, so pass ``tol=None`` where a run might climb back) or once its loss or
+parameters stop being finite (flagged in ``diverged_at``, its loss set to inf from then on). Their line-search variants
+share ``backtrack``. Only ``BatchHistory`` is public: ``run_batched`` and ``backtrack`` are the trainers'
+machinery, called with arguments the trainers have checked.
 """
 
 import numpy as np
 
 from . import _checks
 
-__all__ = ["BatchHistory", "run_batched", "backtrack"]
+__all__ = ["BatchHistory"]
 
 
 class BatchHistory:
@@ -51,7 +52,9 @@ def run_batched(problem, optimizer, params, n_iter, tol=None, store=True):
     params[moving], state, k)``. Returns ``(history, losses, diverged_at)``: the parameters of
     every iteration (None unless ``store``), the losses (n_iter + 1, n_runs), and the first
     non-finite iteration of each run (-1 if never). Arguments are checked by the callers, with
-    ``check_training``.
+    ``check_training``. The one loop for models trained through ``problem.loss`` and an optimizer
+    (``train_matrix``, ``train_nonlinear``, ``troubleshooting.adjoint_training``); ``training.train``
+    says why it keeps its own.
     """
     params = params.copy()
     n = params.shape[0]
@@ -73,8 +76,10 @@ def run_batched(problem, optimizer, params, n_iter, tol=None, store=True):
             moving = active & ~done
             losses[k] = losses[k - 1]
             if moving.any():
-                sub = {key: (value[moving] if isinstance(value, np.ndarray) and value.shape[:1] == (n,) else value)
-                       for key, value in state.items()}
+                sub = {
+                    key: (value[moving] if isinstance(value, np.ndarray) and value.shape[:1] == (n,) else value)
+                    for key, value in state.items()
+                }
                 proposal = params.copy()
                 proposal[moving] = optimizer.update(problem, params[moving], sub, k)
                 for key, value in sub.items():

@@ -46,11 +46,11 @@ import numpy as np
 from scipy.linalg import expm
 
 from . import _checks
-from .linear import _LOG_MAX, STABILITY_POLYNOMIALS, LinearProblem, _overflowed_to_inf, _poly, _scale
+from .linear import _LOG_MAX, LinearProblem, _overflowed_to_inf, _scale
 from .matrix import frechet_expm
+from .runge_kutta import BUTCHER_TABLEAUX, STABILITY_DERIVATIVES, STABILITY_POLYNOMIALS, polyval
 
 __all__ = [
-    "BUTCHER_TABLEAUX",
     "closed_form_gradient",
     "backprop_gradient",
     "adjoint_gradient",
@@ -65,17 +65,6 @@ __all__ = [
     "damped_oscillator",
     "gradient_root",
 ]
-
-# Explicit Runge-Kutta methods as (A, b): the same methods as ``solvers``, written as tableaux.
-BUTCHER_TABLEAUX = {
-    "euler": (np.array([[0.0]]), np.array([1.0])),
-    "midpoint": (np.array([[0.0, 0.0], [0.5, 0.0]]), np.array([0.0, 1.0])),
-    "heun": (np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([0.5, 0.5])),
-    "rk4": (
-        np.array([[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1.0, 0]], dtype=float),
-        np.array([1, 2, 2, 1], dtype=float) / 6,
-    ),
-}
 
 
 def _setup(problem, a, method, n_steps, x0, flag, what):
@@ -153,8 +142,9 @@ def backprop_gradient(problem, a, method="rk4", n_steps=10, x0=None, return_tape
     m2 (R^n - e^{a* t}) (R^n)' (inf there), never NaN.
     """
     batch = x0
-    a, x0, weight, n_steps, h = _setup(problem, a, method, n_steps, x0, ("return_tape_size", return_tape_size),
-                                       "backprop_gradient")
+    a, x0, weight, n_steps, h = _setup(
+        problem, a, method, n_steps, x0, ("return_tape_size", return_tape_size), "backprop_gradient"
+    )
     A, b = BUTCHER_TABLEAUX[method]
     tape = []
     with np.errstate(over="ignore", invalid="ignore"):
@@ -192,8 +182,9 @@ def adjoint_gradient(problem, a, method="rk4", n_steps=10, x0=None, return_state
     (x, lambda, g), independent of n_steps. Where the solve overflows (inf - inf), the result is
     inf with the sign of the exact integrand lambda x = (x_n - e^{a* t} x0) x_n, never NaN.
     """
-    a, x0, weight, n_steps, h = _setup(problem, a, method, n_steps, x0, ("return_state_size", return_state_size),
-                                       "adjoint_gradient")
+    a, x0, weight, n_steps, h = _setup(
+        problem, a, method, n_steps, x0, ("return_state_size", return_state_size), "adjoint_gradient"
+    )
     A, b = BUTCHER_TABLEAUX[method]
 
     def backward(y):
@@ -280,7 +271,9 @@ def gradient_error_table(problem, a=0.5, methods=("euler", "midpoint", "rk4"), n
         raise ValueError("methods must not be empty")
     for m in methods:
         _checks.choice("method", m, BUTCHER_TABLEAUX)
-    steps = np.array([_checks.positive_int("n_steps", n, maximum=_checks.MAX_WORK) for n in _sequence("n_steps", n_steps)])
+    steps = np.array(
+        [_checks.positive_int("n_steps", n, maximum=_checks.MAX_WORK) for n in _sequence("n_steps", n_steps)]
+    )
     if steps.size < 2 or np.any(np.diff(steps) <= 0):
         raise ValueError("n_steps must hold at least 2 strictly increasing integers")
     _checks.bounded_work("gradient_error_table", n_steps=int(steps.sum()), methods=2 * len(methods), stages=4)
@@ -322,19 +315,18 @@ def discrete_optimum(a_star, t, method, n_steps):
     if n.dtype.kind not in "iu" or n.size == 0 or np.any(n < 1):
         raise ValueError(f"n_steps must be integers >= 1, got {n_steps!r:.60}")
     h = t / n.astype(float)
-    coeffs = STABILITY_POLYNOMIALS[method]
-    derivative = tuple(k * c for k, c in enumerate(coeffs))[1:]
+    coeffs, derivative = STABILITY_POLYNOMIALS[method], STABILITY_DERIVATIVES[method]
     goal = np.exp(a_star * h)
     z = a_star * h
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for _ in range(100):
-            step = (_poly(coeffs, z) - goal) / _poly(derivative, z)
+            step = (polyval(coeffs, z) - goal) / polyval(derivative, z)
             z = z - step
             if np.all(np.abs(step) <= 1e-15 * np.maximum(1.0, np.abs(z))):
                 break
     with np.errstate(invalid="ignore"):
-        converged = np.abs(_poly(coeffs, z) - goal) <= 1e-12 * goal
-        increasing = _poly(derivative, z) > 0
+        converged = np.abs(polyval(coeffs, z) - goal) <= 1e-12 * goal
+        increasing = polyval(derivative, z) > 0
     if not np.all(converged & increasing):
         raise ValueError(
             f"no root of R(z) = e^(a* h) on the increasing branch of {method}'s stability "
@@ -348,6 +340,10 @@ def descend(gradient_function, a0, lr, n_iter):
 
     Returns the final iterates (same shape as a0); an entry that stops being finite is returned as
     inf with the sign of its last finite value's step (+inf or -inf: the run diverged).
+
+    Not ``batch_training.run_batched`` (the loop of ``adjoint_training``): there is no loss to track
+    and ``gradient_function`` always gets the whole array ``a0`` (any shape; it may couple entries),
+    so no entry can be frozen or left out.
     """
     if not callable(gradient_function):
         raise TypeError(f"gradient_function must be callable: a -> dLoss/da, got {type(gradient_function).__name__}")
@@ -361,7 +357,9 @@ def descend(gradient_function, a0, lr, n_iter):
             new = a - lr * np.asarray(gradient_function(a))
             if not np.isfinite(new).all():
                 lost = ~np.isfinite(new) & (escaped == 0) & np.isfinite(a)
-                escaped[lost] = np.where(np.isnan(new[lost]), 1.0, np.sign(new[lost] - a[lost]) + (new[lost] == a[lost]))
+                escaped[lost] = np.where(
+                    np.isnan(new[lost]), 1.0, np.sign(new[lost] - a[lost]) + (new[lost] == a[lost])
+                )
             a = new
     return np.where(np.isfinite(a), a, np.where(escaped < 0, -np.inf, np.inf))
 
@@ -394,14 +392,21 @@ def gradient_cost(method="rk4", n_steps=(4, 16, 64, 256), batch=256, repeat=3, s
     ``repeat`` runs without tracing.
     """
     _checks.choice("method", method, BUTCHER_TABLEAUX)
-    steps = np.array([_checks.positive_int("n_steps", n, maximum=_checks.MAX_WORK) for n in _sequence("n_steps", n_steps)])
+    steps = np.array(
+        [_checks.positive_int("n_steps", n, maximum=_checks.MAX_WORK) for n in _sequence("n_steps", n_steps)]
+    )
     if steps.size == 0:
         raise ValueError("n_steps must hold at least one step count")
     batch = _checks.positive_int("batch", batch, maximum=_checks.MAX_WORK)
     repeat = _checks.positive_int("repeat", repeat, maximum=_checks.MAX_WORK)
     seed = _checks.seed("seed", seed)
-    _checks.bounded_work("gradient_cost", n_steps=int(steps.sum()), runs=2 * (repeat + 2),
-                         stages=len(BUTCHER_TABLEAUX[method][1]), batch=batch)
+    _checks.bounded_work(
+        "gradient_cost",
+        n_steps=int(steps.sum()),
+        runs=2 * (repeat + 2),
+        stages=len(BUTCHER_TABLEAUX[method][1]),
+        batch=batch,
+    )
     problem = LinearProblem(1.0, 1.0, 1.0)
     x0 = np.random.default_rng(seed).normal(size=batch)
     out = {k: [] for k in ("bf", "af", "bb", "ab", "bs", "as")}
@@ -429,10 +434,15 @@ def gradient_cost(method="rk4", n_steps=(4, 16, 64, 256), batch=256, repeat=3, s
                 times.append(time.perf_counter() - start)
             out[key + "s"].append(float(np.median(times)))
     return CostTable(
-        method, batch, steps,
-        np.array(out["bf"]), np.array(out["af"]),
-        np.array(out["bb"]), np.array(out["ab"]),
-        np.array(out["bs"]), np.array(out["as"]),
+        method,
+        batch,
+        steps,
+        np.array(out["bf"]),
+        np.array(out["af"]),
+        np.array(out["bb"]),
+        np.array(out["ab"]),
+        np.array(out["bs"]),
+        np.array(out["as"]),
     )
 
 
@@ -453,8 +463,9 @@ def _overflow_checked(method):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             out = method(self, theta, *args, **kwargs)
         if np.isnan(out).any():
-            raise ValueError(f"theta = {np.asarray(theta)!r:.60} is too far out: the model's solution "
-                             "overflows (inf - inf) there")
+            raise ValueError(
+                f"theta = {np.asarray(theta)!r:.60} is too far out: the model's solution overflows (inf - inf) there"
+            )
         return out
 
     return checked
@@ -522,8 +533,9 @@ class LinearSystemFit:
     def _setup(self, theta, method, n_steps):
         _checks.choice("method", method, BUTCHER_TABLEAUX)
         n_steps = _checks.positive_int("n_steps", n_steps)
-        _checks.bounded_work("LinearSystemFit", n_steps=n_steps, stages=len(BUTCHER_TABLEAUX[method][1]),
-                             batch=3 * self.d**3)
+        _checks.bounded_work(
+            "LinearSystemFit", n_steps=n_steps, stages=len(BUTCHER_TABLEAUX[method][1]), batch=3 * self.d**3
+        )
         return self.matrix(theta), self.sigma * np.eye(self.d), n_steps, self.t / n_steps, BUTCHER_TABLEAUX[method]
 
     @_overflow_checked
@@ -660,8 +672,10 @@ def gradient_root(gradient, theta0, tol=1e-12, max_iter=50, eps=1e-6):
                 e[j] = eps
                 J[:, j] = (np.asarray(gradient(theta + e)) - np.asarray(gradient(theta - e))) / (2 * eps)
         if not (np.all(np.isfinite(g)) and np.all(np.isfinite(J))):
-            raise ValueError(f"the gradient or its central differences (eps = {eps:g}) are not finite at "
-                             f"theta = {theta}: start closer to the root or take a smaller eps")
+            raise ValueError(
+                f"the gradient or its central differences (eps = {eps:g}) are not finite at "
+                f"theta = {theta}: start closer to the root or take a smaller eps"
+            )
         step = np.linalg.solve(J, g)
         theta = theta - step
         if np.max(np.abs(step)) <= tol * max(1.0, float(np.max(np.abs(theta)))):

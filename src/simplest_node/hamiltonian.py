@@ -29,6 +29,8 @@ from scipy.integrate import solve_ivp
 from scipy.special import ellipk
 
 from . import _checks
+from .runge_kutta import TABLEAUX as _TABLEAUX
+from .solvers import METHODS
 
 __all__ = [
     "GRAVITY",
@@ -50,13 +52,7 @@ GRAVITY = 10.0  # H = p^2/2 - GRAVITY cos q
 MAX_MOMENTUM = 1e3  # sample_pairs: largest |p| of the data box (faster motion needs ever smaller steps)
 SOLVER_STEPS_PER_TIME = 1e3  # sample_pairs' work estimate per unit of T (a bound, for the work limit)
 MODEL_KINDS = ("general", "separable")
-TRAIN_METHODS = ("euler", "midpoint", "heun", "rk4", "symplectic_euler", "leapfrog")
-_TABLEAUX = {
-    "euler": ([], [1.0]),
-    "midpoint": ([[0.5]], [0.0, 1.0]),
-    "heun": ([[1.0]], [0.5, 0.5]),
-    "rk4": ([[0.5], [0.0, 0.5], [0.0, 0.0, 1.0]], [1 / 6, 1 / 3, 1 / 3, 1 / 6]),
-}
+TRAIN_METHODS = METHODS
 
 
 def _state(name, x):
@@ -127,8 +123,10 @@ def flow(field, x0, t_end, n_steps, n_out=2001):
                 out.append(x)
     path = np.stack(out)
     if not np.all(np.isfinite(path)):
-        raise ValueError(f"the path overflowed (t_end = {t_end!r}, n_steps = {n_steps}, step h = {h:.3g}): "
-                         "use more steps or a shorter t_end")
+        raise ValueError(
+            f"the path overflowed (t_end = {t_end!r}, n_steps = {n_steps}, step h = {h:.3g}): "
+            "use more steps or a shorter t_end"
+        )
     return np.linspace(0.0, t_end, n_out), path
 
 
@@ -139,8 +137,12 @@ def stacked_field(fits):
     is a general one with the other coefficients zero), so the features are computed once per call.
     ``fits`` is a non-empty sequence of ``FitResult``.
     """
-    if isinstance(fits, FitResult) or not isinstance(fits, (list, tuple)) or not fits \
-            or not all(isinstance(fit, FitResult) for fit in fits):
+    if (
+        isinstance(fits, FitResult)
+        or not isinstance(fits, (list, tuple))
+        or not fits
+        or not all(isinstance(fit, FitResult) for fit in fits)
+    ):
         raise TypeError(f"fits must be a non-empty list of FitResult (from fit_field), got {fits!r:.60}")
     thetas = np.stack([fit.model.to_general(fit.theta) for fit in fits])  # (M, 40): (c, j, b) order
     # W[m, b, (c, j)]: coefficient of p^j b(q) in component c, so that b(q) @ W gives the
@@ -185,8 +187,14 @@ def sample_pairs(n, T=0.12, seed=0, q_range=(-np.pi / 2, np.pi / 2), p_range=(-4
     (q_lo, q_hi), (p_lo, p_hi) = q_range, p_range
     rng = np.random.default_rng(seed)
     x0 = np.stack([rng.uniform(q_lo, q_hi, n), rng.uniform(p_lo, p_hi, n)], axis=-1)
-    sol = solve_ivp(lambda t, y: _pendulum_field(y.reshape(n, 2)).ravel(), (0.0, T), x0.ravel(),
-                    method="DOP853", rtol=1e-12, atol=1e-12)
+    sol = solve_ivp(
+        lambda t, y: _pendulum_field(y.reshape(n, 2)).ravel(),
+        (0.0, T),
+        x0.ravel(),
+        method="DOP853",
+        rtol=1e-12,
+        atol=1e-12,
+    )
     x1 = sol.y[:, -1].reshape(n, 2)
     if noise > 0:
         x1 = x1 + noise * rng.standard_normal(x1.shape)
@@ -218,13 +226,18 @@ class BasisField:
         if kind == "general":
             self.n_params = 40
             self.comp = np.repeat([0, 1], 20)
-            self.names = [f"{c}: p^{j} {b}" for c in ("dq/dt", "dp/dt")
-                          for j in range(4) for b in ("1", "sin q", "cos q", "sin 2q", "cos 2q")]
+            self.names = [
+                f"{c}: p^{j} {b}"
+                for c in ("dq/dt", "dp/dt")
+                for j in range(4)
+                for b in ("1", "sin q", "cos q", "sin 2q", "cos 2q")
+            ]
         else:
             self.n_params = 9
             self.comp = np.array([0] * 4 + [1] * 5)
             self.names = [f"dq/dt: p^{j}" for j in range(4)] + [
-                f"dp/dt: {b}" for b in ("1", "sin q", "cos q", "sin 2q", "cos 2q")]
+                f"dp/dt: {b}" for b in ("1", "sin q", "cos q", "sin 2q", "cos 2q")
+            ]
         self.mask = (self.comp[None, :] == np.arange(2)[:, None]).astype(float)  # (2, P)
 
     def __repr__(self):
@@ -308,11 +321,11 @@ def _tangent_step(model, theta, x, J, h, method):
         return f, A @ Jy + B
 
     if method in _TABLEAUX:
-        a, b = _TABLEAUX[method]
+        A, b = _TABLEAUX[method].A, _TABLEAUX[method].b_float
         ks = []
         for i in range(len(b)):
             y, Jy = x, J
-            for j, aij in enumerate(a[i - 1] if i else []):
+            for j, aij in enumerate(A[i, :i]):
                 if aij:
                     y, Jy = y + h * aij * ks[j][0], Jy + h * aij * ks[j][1]
             ks.append(F(y, Jy))
@@ -354,8 +367,13 @@ def separable_hamiltonian(theta):
         x = np.asarray(x, dtype=float)
         q, p = x[..., 0], x[..., 1]
         kinetic = sum(alpha[j] * p ** (j + 1) / (j + 1) for j in range(4))
-        potential = -(beta[0] * q - beta[1] * np.cos(q) + beta[2] * np.sin(q)
-                      - beta[3] * np.cos(2 * q) / 2 + beta[4] * np.sin(2 * q) / 2)
+        potential = -(
+            beta[0] * q
+            - beta[1] * np.cos(q)
+            + beta[2] * np.sin(q)
+            - beta[3] * np.cos(2 * q) / 2
+            + beta[4] * np.sin(2 * q) / 2
+        )
         return kinetic + potential
 
     return H
@@ -380,7 +398,9 @@ class FitResult:
         if self.thetas is None:
             self.thetas = self.theta[None].copy()
         if len(self.thetas) != len(self.loss):
-            raise ValueError(f"thetas ({len(self.thetas)}) and loss ({len(self.loss)}) must have one entry per iteration")
+            raise ValueError(
+                f"thetas ({len(self.thetas)}) and loss ({len(self.loss)}) must have one entry per iteration"
+            )
 
     def field(self, x):
         """The learned field f_theta at states x (..., 2)."""
@@ -436,8 +456,10 @@ def fit_field(x0, x1, T, method, n_sub=1, kind=None, n_iter=50, tol=1e-14):
 
     r, J = residual(theta)
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(J))):
-        raise ValueError(f"the solver's rollout of the initial fit overflows (T = {T!r}, n_sub = {n_sub}, "
-                         f"step h = {h:.3g}): use a shorter T or more sub-steps")
+        raise ValueError(
+            f"the solver's rollout of the initial fit overflows (T = {T!r}, n_sub = {n_sub}, "
+            f"step h = {h:.3g}): use a shorter T or more sub-steps"
+        )
     losses, thetas = [np.mean(r**2)], [theta]
     lam = 1e-3
     for _ in range(n_iter):

@@ -25,7 +25,7 @@ import numpy as np
 import sympy as sp
 
 from . import _checks
-from .linear import STABILITY_POLYNOMIALS, _poly
+from .runge_kutta import STABILITY_DERIVATIVES, STABILITY_POLYNOMIALS, TABLEAUX, polyval
 from .solvers import EXPLICIT_METHODS, SYMPLECTIC_METHODS
 
 __all__ = [
@@ -52,9 +52,9 @@ def rk4_minimum():
     R'(w) = 1 + w + w^2/2 + w^3/6 has one real root w_min (about -1.596); R is convex, so R >= R_min
     (about 0.2704) everywhere and e^{a* h} < R_min has no real preimage.
     """
-    roots = np.roots([1 / 6, 1 / 2, 1.0, 1.0])
+    roots = np.roots(STABILITY_DERIVATIVES["rk4"][::-1])
     w = float(roots[np.argmin(np.abs(roots.imag))].real)
-    return w, float(_poly(STABILITY_POLYNOMIALS["rk4"], np.float64(w)))
+    return w, float(polyval(STABILITY_POLYNOMIALS["rk4"], np.float64(w)))
 
 
 def _positive_array(name, value):
@@ -71,7 +71,7 @@ def linear_rate(a_star, h, method):
     (a float for scalar input). One step of ``method`` on ``dx/dt = a_h x`` maps x to ``R(a_h h) x``,
     which equals the exact ``e^{a* h} x``, so a model trained on exact data with step ``h`` learns
     ``a_h``. Where no real ``a_h`` exists (``e^{a* h}`` below the minimum of ``R``: ``a* h < -log 2``
-    for midpoint and heun, ``e^{a* h} < 0.2704`` for rk4) a ValueError says so.
+    for the second-order methods, ``e^{a* h} < 0.2704`` for rk4) a ValueError says so.
     """
     _checks.choice("method", method, LINEAR_METHODS)
     a_star = _checks.finite_array("a_star", a_star)
@@ -85,7 +85,7 @@ def linear_rate(a_star, h, method):
     coeffs = STABILITY_POLYNOMIALS[method]
     if method == "euler":
         w = m
-    elif len(coeffs) == 3:  # midpoint, heun: 1 + w + w^2/2 = e^z  <=>  (1 + w)^2 = 1 + 2 m
+    elif len(coeffs) == 3:  # midpoint, heun, ralston: 1 + w + w^2/2 = e^z  <=>  (1 + w)^2 = 1 + 2 m
         disc = 1.0 + 2.0 * m
         if np.any(disc < 0):
             bad = z[disc < 0].flat[0]
@@ -134,12 +134,12 @@ def _quartic_root(coeffs, z, m, method):
     # there is no cancellation when w and m are small.
     flat_m = m.ravel()
     shifted = (0.0,) + tuple(coeffs[1:])
-    derivative = tuple(k * ck for k, ck in enumerate(coeffs))[1:]
+    derivative = STABILITY_DERIVATIVES[method]
     with np.errstate(divide="ignore", invalid="ignore"):
         for _ in range(4):  # keep a step only where it lowers the residual
-            r = _poly(shifted, w) - flat_m
-            trial = w - r / _poly(derivative, w)
-            better = np.isfinite(trial) & (np.abs(_poly(shifted, trial) - flat_m) < np.abs(r))
+            r = polyval(shifted, w) - flat_m
+            trial = w - r / polyval(derivative, w)
+            better = np.isfinite(trial) & (np.abs(polyval(shifted, trial) - flat_m) < np.abs(r))
             w = np.where(better, trial, w)
     return w.reshape(z.shape)
 
@@ -188,8 +188,8 @@ def _substitute(G, X, Y):
 def one_step(g, X, h, method, degree):
     """One step of ``method`` applied to the field ``g`` (column Matrix in X), truncated at h^degree.
 
-    ``method`` is an explicit Runge-Kutta method (euler, midpoint, heun, rk4), applied through its
-    Butcher tableau (``simplest_node.gradients.BUTCHER_TABLEAUX``) with exact rational coefficients.
+    ``method`` is an explicit Runge-Kutta method (one of ``LINEAR_METHODS``), applied through its
+    Butcher tableau (``simplest_node.runge_kutta.TABLEAUX``) with exact rational coefficients.
     ``g`` and ``X`` are SymPy column matrices of the same shape (X of symbols), ``h`` a Symbol and
     ``degree`` an integer from 1 to ``MAX_SERIES_ORDER`` + 1.
     """
@@ -214,11 +214,8 @@ def _symbol(name, value):
 def _one_step(g, X, h, method, degree):
     """``one_step`` without the argument checks (``modified_field`` calls it once per order)."""
     n = degree - 1  # stages are multiplied by h: they are needed to degree - 1
-    from .gradients import BUTCHER_TABLEAUX
-
-    A, b = BUTCHER_TABLEAUX[method]
-    A = [[sp.nsimplify(v) for v in row] for row in A]
-    b = [sp.nsimplify(v) for v in b]
+    A = [[sp.Rational(v) for v in row] for row in TABLEAUX[method].a]
+    b = [sp.Rational(v) for v in TABLEAUX[method].b]
     stages = []
     for i in range(len(b)):
         y = X + h * sum((A[i][j] * stages[j] for j in range(i)), sp.zeros(*X.shape))
@@ -227,7 +224,9 @@ def _one_step(g, X, h, method, degree):
 
 
 def exact_flow_series(f, x, h, degree):
-    """x + sum_{k=1}^{degree} h^k / k! (D_f^{k-1} f)(x), D_f g = g' f (the Lie derivative along f): the exact flow's Taylor polynomial.
+    """x + sum_{k=1}^{degree} h^k / k! (D_f^{k-1} f)(x), D_f g = g' f (the Lie derivative along f).
+
+    The exact flow's Taylor polynomial.
 
     ``degree`` is an integer from 1 to ``MAX_SERIES_ORDER`` + 1; ``h`` a SymPy Symbol."""
     F, X, scalar = _as_state(f, x)
@@ -248,7 +247,7 @@ def modified_field(f, x, h, method, order=3):
     """The IMDE terms ``[f_1, ..., f_order]`` of ``method`` for the field ``f``.
 
     ``f`` is a SymPy expression in the Symbol ``x`` or a column Matrix in the symbols of ``x``
-    (a Matrix or list); ``h`` is a SymPy Symbol; ``method`` one of euler, midpoint, heun, rk4.
+    (a Matrix or list); ``h`` is a SymPy Symbol; ``method`` one of ``LINEAR_METHODS``.
     ``f_k`` is the coefficient of h^{k+1} in (exact flow) - (one step applied to f + h f_1 + .. +
     h^{k-1} f_{k-1}): adding ``h^k f_k`` to the field adds exactly ``h^{k+1} f_k`` at that order, so
     one step of the truncated IMDE matches the exact flow up to O(h^{order+2}). Terms are simplified.
@@ -271,7 +270,7 @@ def modified_field(f, x, h, method, order=3):
     terms, g = [], F
     for k in range(1, order + 1):
         stepped = _one_step(g, X, h, method, k + 1)
-        gap = (exact - stepped).applyfunc(lambda e: sp.expand(e).coeff(h, k + 1))
+        gap = (exact - stepped).applyfunc(lambda e, k=k: sp.expand(e).coeff(h, k + 1))
         fk = gap.applyfunc(lambda e: sp.simplify(sp.expand_trig(e)) if e != 0 else e)
         terms.append(fk)
         g = g + h**k * fk
@@ -289,7 +288,7 @@ def linear_imde_coefficients(method, order=3):
     return _linear_coefficients(method, order)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _linear_coefficients(method, order):
     a, x, h = sp.symbols("a x h")
     terms = modified_field(a * x, x, h, method, order)
@@ -321,20 +320,22 @@ def fit_linear_rate(a_star, T, method, n_sub, n_iter=100, a0=0.0):
     _checks.bounded_work("fit_linear_rate", n_iter=n_iter, batch=a_star.size)
     a0 = _checks.finite("a0", a0)
     h = T / n
-    coeffs = STABILITY_POLYNOMIALS[method]
-    derivative = tuple(k * c for k, c in enumerate(coeffs))[1:]
+    coeffs, derivative = STABILITY_POLYNOMIALS[method], STABILITY_DERIVATIVES[method]
     with np.errstate(over="ignore"):
         target = np.exp(a_star * T)
     if not np.all(np.isfinite(target)):
-        raise ValueError(f"a_star * T is too large: the data e^(a_star T) overflow (a_star * T must be below {np.log(np.finfo(float).max):.1f})")
+        raise ValueError(
+            "a_star * T is too large: the data e^(a_star T) overflow "
+            f"(a_star * T must be below {np.log(np.finfo(float).max):.1f})"
+        )
 
     def residual(a):
-        R = _poly(coeffs, a * h)
-        return R**n - target, n * R ** (n - 1) * _poly(derivative, a * h) * h
+        R = polyval(coeffs, a * h)
+        return R**n - target, n * R ** (n - 1) * polyval(derivative, a * h) * h
 
     a = np.full(a_star.shape, a0)
     with np.errstate(over="ignore", invalid="ignore"):
-        start = _poly(coeffs, a * h)
+        start = polyval(coeffs, a * h)
     if not np.all(np.isfinite(start) & (start > 0)):
         raise ValueError(f"a0 = {a0!r} must give a positive, finite one-step factor R(a0 h)")
     lam = np.full(a.shape, 1e-6)
@@ -343,7 +344,7 @@ def fit_linear_rate(a_star, T, method, n_sub, n_iter=100, a0=0.0):
         for _ in range(n_iter):
             trial = a - rho * drho / (drho**2 + lam * np.maximum(drho**2, 1e-300) + 1e-300)
             rho_t, drho_t = residual(trial)
-            better = np.isfinite(rho_t) & (np.abs(rho_t) < np.abs(rho)) & (_poly(coeffs, trial * h) > 0)
+            better = np.isfinite(rho_t) & (np.abs(rho_t) < np.abs(rho)) & (polyval(coeffs, trial * h) > 0)
             a = np.where(better, trial, a)
             rho, drho = np.where(better, rho_t, rho), np.where(better, drho_t, drho)
             lam = np.where(better, np.maximum(lam / 10, 1e-12), lam * 10)

@@ -19,32 +19,10 @@ import numbers
 import numpy as np
 
 from . import _checks
+from .runge_kutta import STABILITY_DERIVATIVES, STABILITY_POLYNOMIALS, polyval
 from .solvers import EXPLICIT_METHODS, _integrate
 
-__all__ = ["STABILITY_POLYNOMIALS", "LinearProblem", "SampledLinearProblem"]
-
-# Coefficients c_k of R(z) = sum_k c_k z^k: one step of the method on dx/dt = a x maps x to R(a h) x.
-STABILITY_POLYNOMIALS = {
-    "euler": (1.0, 1.0),
-    "midpoint": (1.0, 1.0, 1 / 2),
-    "heun": (1.0, 1.0, 1 / 2),
-    "rk4": (1.0, 1.0, 1 / 2, 1 / 6, 1 / 24),
-}
-
-
-def _poly(coeffs, z):
-    """Evaluate sum_k coeffs[k] z^k by Horner's rule."""
-    if len(coeffs) == 1:
-        return np.zeros_like(z) + coeffs[0]
-    # (0 + c_n) z + c_{n-1} = c_n z + c_{n-1} exactly: the first Horner step needs no zeros array.
-    # In place (the same roundings as out = out * z + c): fewer temporaries in the training loop.
-    out = coeffs[-1] * z
-    out += coeffs[-2]
-    for c in coeffs[-3::-1]:
-        out *= z
-        out += c
-    return out
-
+__all__ = ["LinearProblem", "SampledLinearProblem"]
 
 # The largest x with e^x finite, and the accepted range of t and sigma (t^2, sigma^2 stay normal floats).
 _LOG_MAX = 709.78  # just below log of the largest double, 709.7827
@@ -78,17 +56,12 @@ def _rates(a):
 # Arrays of a up to this size have their last map evaluation kept (see LinearProblem._growth).
 _MEMO_SIZE = 4096
 
-# Coefficients of R'(z), for the derivative of the model's map.
-_DERIVATIVES = {
-    method: tuple(k * c for k, c in enumerate(coeffs))[1:] for method, coeffs in STABILITY_POLYNOMIALS.items()
-}
-
 
 class LinearProblem:
     """The scalar linear Neural ODE with Gaussian initial states.
 
     Parameters: ``a_star`` (true rate), ``t`` (sampling interval, > 0), ``sigma`` (std of x0, > 0),
-    ``method`` (None for the exact flow, else one of euler, midpoint, heun, rk4) and ``n_steps``
+    ``method`` (None for the exact flow, else an explicit Runge-Kutta method of ``runge_kutta``) and ``n_steps``
     (solver steps over [0, t]; required with a method). Every method accepts an array ``a`` of
     rates (no NaN; +-inf give the limits) and broadcasts; ``x0`` (optional) is a batch of initial states along the last
     axis that replaces the expectation over N(0, sigma^2) by the batch mean.
@@ -103,8 +76,10 @@ class LinearProblem:
         self.t = _scale("t", t)
         self.sigma = _scale("sigma", sigma)
         if not self.a_star * self.t <= _LOG_MAX:
-            raise ValueError(f"a_star * t must be at most {_LOG_MAX:.6g} (else the data e^(a* t) x0 overflow), "
-                             f"got a_star = {self.a_star!r}, t = {self.t!r}")
+            raise ValueError(
+                f"a_star * t must be at most {_LOG_MAX:.6g} (else the data e^(a* t) x0 overflow), "
+                f"got a_star = {self.a_star!r}, t = {self.t!r}"
+            )
         if method is None:
             if n_steps is not None:
                 raise ValueError("n_steps is only used with a solver method; pass method=... too")
@@ -144,7 +119,7 @@ class LinearProblem:
         if self.method is None:
             r, growth = None, np.exp(a * self.t)
         else:
-            r = _poly(STABILITY_POLYNOMIALS[self.method], a * (self.t / self.n_steps))
+            r = polyval(STABILITY_POLYNOMIALS[self.method], a * (self.t / self.n_steps))
             growth = r**self.n_steps
         if small:
             self._memo = (key, r, growth)
@@ -155,7 +130,7 @@ class LinearProblem:
         if self.method is None:
             return growth, self.t * growth
         h, n = self.t / self.n_steps, self.n_steps
-        return growth, n * r ** (n - 1) * _poly(_DERIVATIVES[self.method], a * h) * h
+        return growth, n * r ** (n - 1) * polyval(STABILITY_DERIVATIVES[self.method], a * h) * h
 
     def model_map(self, a):
         """M(a): e^{a t} for the exact flow, R(a h)^n_steps for a solver."""
@@ -264,8 +239,9 @@ class LinearProblem:
         """Draw initial states x0 ~ N(0, sigma^2) of shape ``size`` (an int >= 0 or a tuple of
         them) from ``rng`` (a ``numpy.random.Generator``)."""
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                            f"got {type(rng).__name__}")
+            raise TypeError(
+                f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
+            )
         dims = (size,) if isinstance(size, numbers.Integral) or not isinstance(size, (tuple, list)) else size
         dims = tuple(_checks.positive_int("size", d, minimum=0, maximum=_checks.MAX_WORK) for d in dims)
         _checks.bounded_work("sample_x0", draws=int(np.prod(dims, dtype=object)))

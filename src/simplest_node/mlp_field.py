@@ -149,8 +149,10 @@ class EndpointFit:
         self.A_star = A_star  # the true system's matrix when the data come from x' = A* x (else None)
 
     def __repr__(self):
-        return (f"EndpointFit({self.field!r}, B={self.x0.shape[0]}, t={self.t}, method={self.method!r}, "
-                f"n_steps={self.n_steps})")
+        return (
+            f"EndpointFit({self.field!r}, B={self.x0.shape[0]}, t={self.t}, method={self.method!r}, "
+            f"n_steps={self.n_steps})"
+        )
 
     def _setup(self, theta, method, n_steps, what):
         theta = _checks.finite_array("theta", theta)
@@ -267,20 +269,25 @@ class EndpointFit:
         """Central finite differences of the discrete loss, one parameter at a time (2 p losses)."""
         theta, A, b, n_steps, h = self._setup(theta, method, n_steps, "EndpointFit.fd_grad")
         eps = _checks.positive_finite("eps", eps)
-        _checks.bounded_work("EndpointFit.fd_grad", params=2 * theta.size, n_steps=n_steps, stages=len(b),
-                             batch=self.x0.size * self.field.width)
+        _checks.bounded_work(
+            "EndpointFit.fd_grad",
+            params=2 * theta.size,
+            n_steps=n_steps,
+            stages=len(b),
+            batch=self.x0.size * self.field.width,
+        )
         grad = np.empty_like(theta)
         with np.errstate(over="ignore", invalid="ignore"):
             for j in range(theta.size):
                 e = np.zeros_like(theta)
                 e[j] = eps
                 grad[j] = (self._loss(theta + e, A, b, n_steps, h) - self._loss(theta - e, A, b, n_steps, h)) / (
-                    2 * eps)
+                    2 * eps
+                )
         return _no_nan(grad, "the finite-difference gradient")
 
 
-def mlp_oscillator_problem(k_star=1.0, c_star=0.2, t=1.0, n_samples=256, width=16, method="rk4", n_steps=4,
-                           seed=0):
+def mlp_oscillator_problem(k_star=1.0, c_star=0.2, t=1.0, n_samples=256, width=16, method="rk4", n_steps=4, seed=0):
     """An ``EndpointFit`` of a 2-``width``-2 tanh field to the damped oscillator q'' = -k* q - c* q'.
 
     State x = (q, q'); the data are ``n_samples`` seeded pairs x0 ~ N(0, I), y = e^{A* t} x0 with
@@ -350,8 +357,13 @@ def train_mlp_field(problem, lr=0.02, n_iter=600, seed=0):
     optimizer = Adam(lr)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0, maximum=100_000)
     _, b = BUTCHER_TABLEAUX[problem.method]
-    _checks.bounded_work("train_mlp_field", n_iter=n_iter + 1, n_steps=problem.n_steps, stages=2 * len(b),
-                         batch=problem.x0.size * problem.field.width)
+    _checks.bounded_work(
+        "train_mlp_field",
+        n_iter=n_iter + 1,
+        n_steps=problem.n_steps,
+        stages=2 * len(b),
+        batch=problem.x0.size * problem.field.width,
+    )
     theta0 = problem.field.init(seed)
     theta, recorder = theta0.copy(), _Recorder(problem)
     state = optimizer.init(theta)

@@ -65,8 +65,9 @@ class NonlinearProblem:
     ``MAX_NODES``. Data that overflow (a huge a* t or sigma) are refused.
     """
 
-    def __init__(self, a_star=-1.0, b_star=1.0, t=1.0, sigma=1.0, n_steps=20, n_nodes=40,
-                 n_samples=None, seed=0, noise=0.0):
+    def __init__(
+        self, a_star=-1.0, b_star=1.0, t=1.0, sigma=1.0, n_steps=20, n_nodes=40, n_samples=None, seed=0, noise=0.0
+    ):
         self.a_star = _checks.finite("a_star", a_star)
         self.b_star = _checks.finite("b_star", b_star)
         self.t = _checks.positive_finite("t", t)
@@ -100,12 +101,16 @@ class NonlinearProblem:
             with np.errstate(over="ignore", invalid="ignore"):
                 self.y = self.y + rng.normal(0.0, self.noise, self.n_samples)
         if not np.all(np.isfinite(self.y)):
-            raise ValueError(f"the data overflow: a_star = {self.a_star!r}, b_star = {self.b_star!r}, t = {self.t!r}, "
-                             f"sigma = {self.sigma!r}, noise = {self.noise!r} give non-finite endpoints")
+            raise ValueError(
+                f"the data overflow: a_star = {self.a_star!r}, b_star = {self.b_star!r}, t = {self.t!r}, "
+                f"sigma = {self.sigma!r}, noise = {self.noise!r} give non-finite endpoints"
+            )
 
     def __repr__(self):
-        return (f"NonlinearProblem(a_star={self.a_star}, b_star={self.b_star}, t={self.t}, "
-                f"sigma={self.sigma}, n_steps={self.n_steps})")
+        return (
+            f"NonlinearProblem(a_star={self.a_star}, b_star={self.b_star}, t={self.t}, "
+            f"sigma={self.sigma}, n_steps={self.n_steps})"
+        )
 
     def endpoint(self, theta, x0=None):
         """RK4 endpoint phi_theta(x0) and its sensitivities d phi/da, d phi/db.
@@ -149,8 +154,7 @@ class NonlinearProblem:
                 k2 = field(*(u + h / 2 * k for u, k in zip((x, sa, sb), k1)))
                 k3 = field(*(u + h / 2 * k for u, k in zip((x, sa, sb), k2)))
                 k4 = field(*(u + h * k for u, k in zip((x, sa, sb), k3)))
-                x, sa, sb = (u + h / 6 * (p + 2 * q + 2 * r + s)
-                             for u, p, q, r, s in zip((x, sa, sb), k1, k2, k3, k4))
+                x, sa, sb = (u + h / 6 * (p + 2 * q + 2 * r + s) for u, p, q, r, s in zip((x, sa, sb), k1, k2, k3, k4))
         return x, sa, sb
 
     def loss(self, theta):
@@ -270,8 +274,14 @@ def train_nonlinear(problem, optimizer, theta0, n_iter, tol=None):
         theta = theta[None]
     if theta.ndim != 2:
         raise ValueError(f"theta0 must have shape (2,) or (n, 2), got shape {theta.shape}")
-    n_iter = check_training("train_nonlinear", problem, NonlinearProblem, optimizer, n_iter,
-                            theta.shape[0] * problem.n_steps * problem.x0.size)
+    n_iter = check_training(
+        "train_nonlinear",
+        problem,
+        NonlinearProblem,
+        optimizer,
+        n_iter,
+        theta.shape[0] * problem.n_steps * problem.x0.size,
+    )
     if tol is not None:
         tol = _checks.positive_finite("tol", tol)
     params, losses, diverged_at = run_batched(problem, optimizer, theta, n_iter, tol)

@@ -47,10 +47,14 @@ def _sample_x0(problem, size, rng):
 
 
 class GD:
-    """Plain gradient descent, a <- a - lr Loss'(a)."""
+    """Plain gradient descent, a <- a - lr Loss'(a); with ``gradient`` (a function a -> array like a) the
+    step a <- a - lr gradient(a) takes that function in place of the problem's exact Loss'."""
 
-    def __init__(self, lr):
+    def __init__(self, lr, gradient=None):
         self.lr = _checks.positive_finite("lr", lr)
+        if gradient is not None and not callable(gradient):
+            raise TypeError(f"gradient must be None or a function a -> dLoss/da, got {type(gradient).__name__}")
+        self.gradient = gradient
 
     def __repr__(self):
         return f"GD(lr={self.lr})"
@@ -59,7 +63,7 @@ class GD:
         return {}
 
     def update(self, problem, a, state, k):
-        return a - self.lr * _grad(problem, a)
+        return a - self.lr * (_grad(problem, a) if self.gradient is None else self.gradient(a))
 
 
 class SGD:

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from . import _checks
+from ._ticks import note_box
 from .matrix import MATRIX_OPTIMIZERS, MatrixProblem, jordan_matrix, matrix_optimizer, random_matrices, train_matrix
 from .plot_variance import _fix_log_limits
 
@@ -70,16 +71,22 @@ def draw_beyond(ax, d=3, optimizer="covariance + line search", lr=0.5, coupling=
     ax.plot(k, shown, lw=1.2)  # one call for all runs: colours C0, C1, ...
     ends = [(j, history.diverged_at[j] - 1) for j in range(N_RUNS) if history.diverged_at[j] > 0]
     if ends:
-        ax.scatter([last for _, last in ends], [shown[last, j] for j, last in ends], marker="x",
-                   c=[f"C{j}" for j, _ in ends], zorder=3)
+        ax.scatter(
+            [last for _, last in ends],
+            [shown[last, j] for j, last in ends],
+            marker="x",
+            c=[f"C{j}" for j, _ in ends],
+            zorder=3,
+        )
     ax.axhline(TOL, color="0.5", ls=":", lw=1)
     reached = history.converged_at(TOL)
     ok = reached[reached >= 0]
-    notes = [f"{ok.size} of {N_RUNS} runs settle below loss 1e-10"
-             + (f" (median {np.median(ok):.0f} iterations)" if ok.size else ""),
-             f"diverged (overflow): {int(history.diverged.sum())}"]
-    ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize="small",
-            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
+    notes = [
+        f"{ok.size} of {N_RUNS} runs settle below loss 1e-10"
+        + (f" (median {np.median(ok):.0f} iterations)" if ok.size else ""),
+        f"diverged (overflow): {int(history.diverged.sum())}",
+    ]
+    note_box(ax, "\n".join(notes))
     ax.set_xlim(0, n_iter)
     ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))  # few tick labels: faster updates
     ax.set_xlabel("iteration k")

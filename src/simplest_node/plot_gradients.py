@@ -8,17 +8,17 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import _checks
+from ._ticks import few_ticks, set_title
 from .gradients import (
-    BUTCHER_TABLEAUX,
-    ErrorTable,
     CostTable,
+    ErrorTable,
     adjoint_gradient,
     backprop_gradient,
     closed_form_gradient,
     discrete_optimum,
 )
-from ._ticks import few_ticks, set_title
 from .linear import LinearProblem
+from .runge_kutta import BUTCHER_TABLEAUX
 from .solvers import ORDERS
 
 __all__ = [

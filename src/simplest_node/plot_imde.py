@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 
 from . import _checks
 from ._ticks import few_ticks
-from .imde import LINEAR_METHODS, fit_linear_rate, linear_imde_coefficients, linear_rate, rk4_minimum
-from .linear import STABILITY_POLYNOMIALS, _poly
+from .imde import fit_linear_rate, linear_imde_coefficients, linear_rate, rk4_minimum
+from .runge_kutta import STABILITY_POLYNOMIALS, polyval
 
 __all__ = ["IMDE_SLIDERS", "IMDE_METHODS", "imde_figure", "draw_imde"]
 
@@ -29,7 +29,7 @@ IMDE_SLIDERS = {
     "n_sub": (1, 16, 1, 2),
     "a_star": (-3.0, 2.0, 0.1, -1.0),
 }
-IMDE_METHODS = LINEAR_METHODS
+IMDE_METHODS = ("euler", "midpoint", "heun", "rk4")  # the methods chapter 7 compares
 T_DATA = 1.0
 _H_GRID = np.linspace(T_DATA / 40, T_DATA, 120)  # the curve's h values (the sliders reach h = 1/16)
 _RK4_MIN = rk4_minimum()[1]
@@ -84,7 +84,7 @@ def draw_imde(axes, method="euler", n_sub=2, a_star=-1.0):
     h = T_DATA / n_sub
     learned = fit_linear_rate(a_star, T_DATA, method, n_sub)
     coeffs = STABILITY_POLYNOMIALS[method]
-    R = float(_poly(coeffs, np.float64(learned * h)))
+    R = float(polyval(coeffs, np.float64(learned * h)))
     loss = 0.5 * (R**n_sub - np.exp(a_star * T_DATA)) ** 2
     try:
         imde = linear_rate(a_star, h, method)

@@ -11,8 +11,6 @@ from matplotlib.ticker import LogLocator, NullLocator
 from . import _checks
 from ._ticks import POWER_OF_TEN
 from .landscape import (
-    PLATEAU_RATIO,
-    WALL_RATIO,
     classify,
     concavity_threshold,
     gradient_vs_t,
@@ -74,8 +72,11 @@ def landscape_overview_figure(ts=(0.5, 1.0, 2.0, 4.0), a_star=1.0, sigma=1.0):
             if A_RANGE[0] <= edge <= A_RANGE[1]:
                 ax_loss.semilogy([edge], [p.loss(edge)], marker, color=color, ms=6)
                 ax_grad.semilogy([edge], [abs(p.grad(edge))], marker, color=color, ms=6)
-    for marker, text in (("o", "plateau edge (ratio 0.1)"), ("D", "concavity threshold"),
-                         ("s", "wall edge (ratio 10)")):
+    for marker, text in (
+        ("o", "plateau edge (ratio 0.1)"),
+        ("D", "concavity threshold"),
+        ("s", "wall edge (ratio 10)"),
+    ):
         ax_grad.plot([], [], marker, color="0.3", ls="none", label=text)
     for ax in (ax_loss, ax_grad):
         ax.axvline(a_star, color="0.4", ls=":", lw=1)
@@ -116,8 +117,7 @@ def gradient_vs_t_figure(a_values=(-3.0, -2.0, -1.0, 0.0, 0.5, 2.0), a_star=1.0,
     a_first = a_values[0]
     sigma = LinearProblem(a_star=a_star, sigma=sigma).sigma  # checked by gradient_vs_t above
     guide = sigma**2 * abs(a_first - a_star) * ts**2
-    ax.loglog(ts, _drawable(guide), ":", color="0.3",
-              label=r"$\sigma^2 |a - a^*|\, t^2$" + f" (a = {a_first:g})")
+    ax.loglog(ts, _drawable(guide), ":", color="0.3", label=r"$\sigma^2 |a - a^*|\, t^2$" + f" (a = {a_first:g})")
     ax.set_ylim(1e-8, 1e6)
     ax.set_xlabel("sampling interval $t$ (time)")
     ax.set_ylabel(r"$|\mathrm{Loss}'(a)|$ (log scale)")
@@ -153,8 +153,7 @@ def draw_landscape(ax, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
         loss = p.loss(grid)
         loss0, grad0 = float(p.loss(a0)), float(p.grad(a0))
         moment0 = float(p.second_moment(a0))
-    plateau, concave, wall = (plateau_edge(p.a_star, p.t), concavity_threshold(p.a_star, p.t),
-                              wall_edge(p.a_star, p.t))
+    plateau, concave, wall = (plateau_edge(p.a_star, p.t), concavity_threshold(p.a_star, p.t), wall_edge(p.a_star, p.t))
     # Plain-text powers of ten: mathtext tick labels would cost more than everything else.
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(numticks=6))
@@ -180,12 +179,14 @@ def draw_landscape(ax, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
     y0 = max(loss0, floor)
     ax.plot([a0], [y0], "o", color="C3", ms=7, zorder=3)
     if abs(a1 - a0) > 1e-3:
-        ax.annotate("", xy=(a1, y0), xytext=(a0, y0),
-                    arrowprops={"arrowstyle": "->", "color": "C3", "lw": 2})
+        ax.annotate("", xy=(a1, y0), xytext=(a0, y0), arrowprops={"arrowstyle": "->", "color": "C3", "lw": 2})
     ax.set_xlabel("parameter a (1/time)")
     ax.set_ylabel("Loss(a) (log scale)")
     # Plain text for slider-dependent labels: each new mathtext string would be parsed anew.
-    ax.set_title(f"a0 = {a0:.3g} ({region}): Loss = {loss0:.3g}, Loss' = {grad0:.3g}, "
-                 f"sigma_k^2 = {moment0:.3g}\narrow: GD step a0 - lr Loss'(a0), lr = {lr:g}{note}\n"
-                 f"t = {p.t:g}, a* = {p.a_star:g}, sigma = {p.sigma:g}; grey plateau, yellow concave, "
-                 "red wall", fontsize="small")
+    ax.set_title(
+        f"a0 = {a0:.3g} ({region}): Loss = {loss0:.3g}, Loss' = {grad0:.3g}, "
+        f"sigma_k^2 = {moment0:.3g}\narrow: GD step a0 - lr Loss'(a0), lr = {lr:g}{note}\n"
+        f"t = {p.t:g}, a* = {p.a_star:g}, sigma = {p.sigma:g}; grey plateau, yellow concave, "
+        "red wall",
+        fontsize="small",
+    )

@@ -114,8 +114,10 @@ def mlp_field_figure(fit, horizon=8.0, n_paths=4, n_arrows=15, seed=1):
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.9, wspace=0.08)
     with np.errstate(over="ignore", invalid="ignore"):
         learned_field = np.nan_to_num(field._field(theta, grid))
-    for ax, arrows, title in ((axes[0], grid @ A_star.T, "true field A* x"),
-                              (axes[1], learned_field, f"learned MLP field ({field.n_params} parameters)")):
+    for ax, arrows, title in (
+        (axes[0], grid @ A_star.T, "true field A* x"),
+        (axes[1], learned_field, f"learned MLP field ({field.n_params} parameters)"),
+    ):
         ax.quiver(grid[:, 0], grid[:, 1], arrows[:, 0], arrows[:, 1], color="0.6", angles="xy")
         set_title(ax, title)
         ax.set_xlabel("position q")

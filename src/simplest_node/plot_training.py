@@ -9,8 +9,8 @@
 
 A box on the figure states the outcome (``sweeps.iterations_to_tolerance``): the settling time (the
 step from which the loss stays below the tolerance to the end of the run), or that the run overflowed
-(with the step), ended on the plateau, or did not settle. ``draw_training(fig, ...)`` redraws in place; with ``k_max`` it shows the run up to
-iteration k_max only (the scrubber's frames). It returns the ``Sweep`` of the run.
+(with the step), ended on the plateau, or did not settle. ``draw_training(fig, ...)`` redraws in place;
+with ``k_max`` it shows the run up to iteration k_max only (the scrubber's frames). It returns the ``Sweep`` of the run.
 """
 
 import numpy as np
@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from . import _checks
+from ._ticks import note_box
 from .linear import LinearProblem
 from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_variance import LOSS_FLOOR, _fix_log_limits
@@ -61,8 +62,9 @@ def make_optimizer(name, lr, batch_size=8, seed=0):
     return VarianceCorrected(lr)
 
 
-def training_figure(optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_star=1.0, sigma=1.0,
-                    batch_size=8, seed=0, k_max=None):
+def training_figure(
+    optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_star=1.0, sigma=1.0, batch_size=8, seed=0, k_max=None
+):
     """Chapter 4 widget: loss curve and path of iterates of one run (see the module docstring)."""
     fig = Figure(figsize=(9.0, 3.4))
     fig.subplots(1, 2)
@@ -98,8 +100,9 @@ def _outcome_text(sweep, name):
     return f"{name}: loss >= {sweep.tol:g} after {sweep.history.a.shape[0] - 1} steps"
 
 
-def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_star=1.0, sigma=1.0,
-                  batch_size=8, seed=0, k_max=None):
+def draw_training(
+    fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_star=1.0, sigma=1.0, batch_size=8, seed=0, k_max=None
+):
     """Redraw ``training_figure`` on ``fig`` (a Figure with two Axes); return the run's ``Sweep``.
 
     ``a0`` and ``a_star`` must lie in [-1e100, 1e100] (the window around them must be drawable).
@@ -145,9 +148,7 @@ def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_st
     ax_loss.set_ylabel("Loss(a_k) (log scale)")
     # An explicit y skips matplotlib's title placement (a costly layout pass on each update).
     ax_loss.set_title(f"{optimizer}, lr = {lr:g}: loss", fontsize="medium", y=1.01)
-    ax_loss.text(0.99, 0.98, _outcome_text(sweep, optimizer) + f"\ndotted: tolerance {TOL:g}", transform=ax_loss.transAxes, ha="right",
-                 va="top", fontsize="small", color=color,
-                 bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
+    note_box(ax_loss, _outcome_text(sweep, optimizer) + f"\ndotted: tolerance {TOL:g}", color=color)
 
     # Right: the path on the landscape, over the range the run visits (and a* +- 1/t at least).
     edge = a_star + np.log(0.1) / problem.t
@@ -173,8 +174,9 @@ def draw_training(fig, optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_st
     ax_path.set_xlabel("parameter a (1/time)")
     ax_path.set_ylabel("Loss(a) (log scale)")
     upto = "" if k_max == n_iter else f" up to k = {k_max}"
-    ax_path.set_title(f"path of the iterates{upto}, a0 = {a0:g}, t = {problem.t:g}, a* = {a_star:g}",
-                      fontsize="medium", y=1.01)
+    ax_path.set_title(
+        f"path of the iterates{upto}, a0 = {a0:g}, t = {problem.t:g}, a* = {a_star:g}", fontsize="medium", y=1.01
+    )
     ax_path.legend(loc="lower right", fontsize="small")
     return sweep
 
@@ -206,8 +208,7 @@ def draw_iterations(ax, sweeps, n_iter=None, first_hits=()):
     for j, (label, sweep) in enumerate(sweeps.items()):
         color = f"C{j}"
         ok = sweep.outcome == "converged"
-        ax.plot(sweep.a0[ok], np.maximum(sweep.iterations[ok], 0.8), "o-", color=color, ms=3.5, lw=1.2,
-                label=label)
+        ax.plot(sweep.a0[ok], np.maximum(sweep.iterations[ok], 0.8), "o-", color=color, ms=3.5, lw=1.2, label=label)
         if label in first_hits:
             hit = sweep.history.first_below(sweep.tol)
             settle = np.where(ok, sweep.iterations, budget * 1.5 ** (j + 1))
@@ -215,13 +216,30 @@ def draw_iterations(ax, sweeps, n_iter=None, first_hits=()):
             if early.any():
                 x, low, high = sweep.a0[early], np.maximum(hit[early], 0.8), settle[early]
                 ax.vlines(x, low, high, color=color, lw=0.6, alpha=0.6)
-                ax.plot(x, low, "o", mfc="none", color=color, ms=4.5, mew=1.0, ls="none",
-                        label=f"{label}: first hit, then back above")
+                ax.plot(
+                    x,
+                    low,
+                    "o",
+                    mfc="none",
+                    color=color,
+                    ms=4.5,
+                    mew=1.0,
+                    ls="none",
+                    label=f"{label}: first hit, then back above",
+                )
         for outcome, marker in markers.items():
             hit = sweep.outcome == outcome
             if hit.any():
-                ax.plot(sweep.a0[hit], np.full(hit.sum(), budget * 1.5 ** (j + 1)), marker, color=color,
-                        ms=8, mew=2, ls="none", label=f"{label}: {outcome}")
+                ax.plot(
+                    sweep.a0[hit],
+                    np.full(hit.sum(), budget * 1.5 ** (j + 1)),
+                    marker,
+                    color=color,
+                    ms=8,
+                    mew=2,
+                    ls="none",
+                    label=f"{label}: {outcome}",
+                )
     ax.axhline(budget, color="0.6", ls=":", lw=1.0)
     ax.set_yscale("log")
     ax.set_xlabel("initialization a0 (1/time)")

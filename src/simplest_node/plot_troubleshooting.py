@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import _checks
+from ._ticks import note_box
 from .plot_variance import _fix_log_limits
 from .troubleshooting import time_rescaling_runs
 
@@ -54,11 +55,12 @@ def draw_time_rescaling(ax, c=2.0, lr=0.1, a0=-1.0, n_iter=100):
             notes.append(f"{label}: diverged (overflow) at step {history.diverged_at[0]}")
         else:
             reached = history.converged_at(1e-10)[0]
-            notes.append(f"{label}: " + (f"loss settles below 1e-10 at step {reached}" if reached >= 0
-                                         else f"final loss {loss[-1]:.3g}"))
+            notes.append(
+                f"{label}: "
+                + (f"loss settles below 1e-10 at step {reached}" if reached >= 0 else f"final loss {loss[-1]:.3g}")
+            )
     ax.set_xlim(0, n_iter)
-    ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize="small",
-            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
+    note_box(ax, "\n".join(notes))
     ax.set_xlabel("iteration k")
     ax.set_ylabel("Loss (log scale)")
     ax.set_title(f"Same data, same lr = {lr:g}: effective rate lr c^2 = {lr * c * c:.3g} (a0 = {a0:g}, a* = 1)")

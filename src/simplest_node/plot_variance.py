@@ -15,10 +15,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from . import _checks
+from ._ticks import note_box
+from .batch_training import BatchHistory
 from .linear import LinearProblem
 from .optimizers import VarianceCorrected
 from .safeguards import VarianceCorrectedClipped, VarianceCorrectedLineSearch
-from .batch_training import BatchHistory
 from .training import train
 
 __all__ = [
@@ -109,8 +110,9 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
     _fix_log_limits(ax, [loss0] + [h.loss for h in runs.values()], ceiling=VIEW_CEILING)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         flow = loss0 * np.exp(-2.0 * lr * k)
-    ax.plot(k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5,
-                label="gradient flow: Loss(a0) exp(-2 lr k)")
+    ax.plot(
+        k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5, label="gradient flow: Loss(a0) exp(-2 lr k)"
+    )
     styles = {"plain": ("C3", "--", "plain rule"), "safeguarded": ("C0", "-", f"with {safeguard}")}
     notes = []
     for name, history in runs.items():
@@ -123,11 +125,12 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
         else:
             reached = history.converged_at(TOL)[0]  # the settling time: below TOL from there on
             peak = np.max(loss)  # finite: the run did not diverge
-            notes.append(f"{label}: peak loss {peak:.3g}{' (off the top)' if peak > VIEW_CEILING else ''}, "
-                         + (f"loss < {TOL:g} from step {reached}" if reached >= 0 else f"not settled below {TOL:g}"))
+            notes.append(
+                f"{label}: peak loss {peak:.3g}{' (off the top)' if peak > VIEW_CEILING else ''}, "
+                + (f"loss < {TOL:g} from step {reached}" if reached >= 0 else f"not settled below {TOL:g}")
+            )
     ax.set_xlim(0, n_iter)
-    ax.text(0.99, 0.98, "\n".join(notes), transform=ax.transAxes, ha="right", va="top",
-            fontsize="small", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"})
+    note_box(ax, "\n".join(notes))
     ax.set_xlabel("iteration k")  # plain text throughout: no mathtext to lay out on each update
     ax.set_ylabel("Loss(a_k) (log scale)")
     # Plain text for labels that change with the sliders: each new mathtext string is parsed anew.

@@ -53,8 +53,10 @@ def widget_model(activation="tanh", T=1.0, scaling="fixed", c=1.0):
     T = _checks.positive_finite("T", T)
     c = _checks.positive_finite("c", c)
     if 2 * T > _checks.MAX_WORK:
-        raise ValueError(f"T = {T!r} asks for ceil(2 T) Euler steps; the limit is {_checks.MAX_WORK:.0e} "
-                         "(simplest_node._checks.MAX_WORK)")
+        raise ValueError(
+            f"T = {T!r} asks for ceil(2 T) Euler steps; the limit is {_checks.MAX_WORK:.0e} "
+            "(simplest_node._checks.MAX_WORK)"
+        )
     n_steps = max(16, int(np.ceil(2 * T)))
     sigma_w = c if scaling == "fixed" else c / T
     return WideNODE(activation, T=T, n_steps=n_steps, method="euler", sigma_w=sigma_w)

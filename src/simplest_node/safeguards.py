@@ -27,8 +27,9 @@ import numpy as np
 from scipy.optimize import brentq
 
 from . import _checks
-from .linear import STABILITY_POLYNOMIALS, LinearProblem
+from .linear import LinearProblem
 from .optimizers import _grad, _loss, _second_moment
+from .runge_kutta import STABILITY_POLYNOMIALS
 
 __all__ = [
     "variance_corrected_direction",
@@ -144,8 +145,9 @@ class VarianceCorrectedLineSearch:
         self.lr = _checks.positive_finite("lr", lr)
         self.shrink = _checks.open_interval("shrink", shrink, 0.0, 1.0)
         self.c = _checks.open_interval("c", c, 0.0, 0.5)
-        self.max_backtracks = _checks.positive_int("max_backtracks", max_backtracks, minimum=0,
-                                                   maximum=_checks.MAX_WORK)
+        self.max_backtracks = _checks.positive_int(
+            "max_backtracks", max_backtracks, minimum=0, maximum=_checks.MAX_WORK
+        )
 
     def __repr__(self):
         return (

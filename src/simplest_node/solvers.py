@@ -1,11 +1,8 @@
 """Fixed-step one-step integrators and ``integrate``.
 
-Every method advances ``dx/dt = f(t, x)`` from ``x_n`` to ``x_{n+1}`` over a step ``h``:
-
-* ``euler``     x + h k1,                                  k1 = f(t, x)           (order 1)
-* ``midpoint``  x + h f(t + h/2, x + h/2 k1)               (explicit midpoint, order 2)
-* ``heun``      x + h/2 (k1 + f(t + h, x + h k1))          (explicit trapezoid, order 2)
-* ``rk4``       x + h/6 (k1 + 2 k2 + 2 k3 + k4)            (classical Runge-Kutta, order 4)
+Every method advances ``dx/dt = f(t, x)`` from ``x_n`` to ``x_{n+1}`` over a step ``h``. The explicit
+Runge-Kutta methods (euler, midpoint, heun, rk4, ralston) step through their tableaux in
+``simplest_node.runge_kutta``, with their orders there.
 
 The two symplectic methods are for separable Hamiltonian systems ``H(q, p) = T(p) + V(q)``.
 State convention: the last axis of ``x`` has even length ``2m``; ``x[..., :m]`` is the position ``q``
@@ -21,31 +18,9 @@ and ``x[..., m:]`` the momentum ``p``, and ``f`` returns ``(dq/dt, dp/dt)`` in t
 import numpy as np
 
 from . import _checks
+from .runge_kutta import RK_METHODS, TABLEAUX
 
 __all__ = ["METHODS", "EXPLICIT_METHODS", "SYMPLECTIC_METHODS", "ORDERS", "step", "integrate"]
-
-
-def _euler(f, t, x, h):
-    return x + h * f(t, x)
-
-
-def _midpoint(f, t, x, h):
-    k1 = f(t, x)
-    return x + h * f(t + h / 2, x + (h / 2) * k1)
-
-
-def _heun(f, t, x, h):
-    k1 = f(t, x)
-    k2 = f(t + h, x + h * k1)
-    return x + (h / 2) * (k1 + k2)
-
-
-def _rk4(f, t, x, h):
-    k1 = f(t, x)
-    k2 = f(t + h / 2, x + (h / 2) * k1)
-    k3 = f(t + h / 2, x + (h / 2) * k2)
-    k4 = f(t + h, x + h * k3)
-    return x + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
 def _split(x):
@@ -68,18 +43,12 @@ def _leapfrog(f, t, x, h):
     return np.concatenate([q_new, p_new], axis=-1)
 
 
-_STEPS = {
-    "euler": _euler,
-    "midpoint": _midpoint,
-    "heun": _heun,
-    "rk4": _rk4,
-    "symplectic_euler": _symplectic_euler,
-    "leapfrog": _leapfrog,
-}
-EXPLICIT_METHODS = ("euler", "midpoint", "heun", "rk4")
+_STEPS = {name: tableau.step for name, tableau in TABLEAUX.items()}
+_STEPS.update(symplectic_euler=_symplectic_euler, leapfrog=_leapfrog)
+EXPLICIT_METHODS = RK_METHODS
 SYMPLECTIC_METHODS = ("symplectic_euler", "leapfrog")
 METHODS = EXPLICIT_METHODS + SYMPLECTIC_METHODS
-ORDERS = {"euler": 1, "midpoint": 2, "heun": 2, "rk4": 4, "symplectic_euler": 1, "leapfrog": 2}
+ORDERS = {name: tableau.order for name, tableau in TABLEAUX.items()} | {"symplectic_euler": 1, "leapfrog": 2}
 
 
 def _checked_field(f, x):
@@ -115,8 +84,10 @@ def _check_state(name, x, method):
 def _no_nan(x, where):
     """ValueError if the state ``x`` holds a NaN (an overflow, inf - inf, from finite input)."""
     if np.isnan(x).any():
-        raise ValueError(f"the solution overflowed {where}: the state became inf - inf (NaN); "
-                         "use smaller steps or a smaller initial state")
+        raise ValueError(
+            f"the solution overflowed {where}: the state became inf - inf (NaN); "
+            "use smaller steps or a smaller initial state"
+        )
     return x
 
 

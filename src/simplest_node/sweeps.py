@@ -239,7 +239,7 @@ def lr_stability_sweep(problem, lrs, offset=1e-4, n_iter=200):
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         factor = (distance[-1] / abs(offset)) ** (1.0 / n_iter)
     factor = np.where(history.diverged, np.inf, factor)
-    stable = ~history.diverged & np.all(distance[n_iter // 2:] < abs(offset), axis=0)
+    stable = ~history.diverged & np.all(distance[n_iter // 2 :] < abs(offset), axis=0)
     return StabilitySweep(lrs=lrs, a_opt=a_opt, offset=offset, stable=stable, factor=factor, history=history)
 
 
@@ -263,8 +263,10 @@ def stability_boundary(problem, lr_low, lr_high, n_points=33, n_rounds=4, offset
     _checks.bounded_work("stability_boundary", n_rounds=n_rounds + 1, n_points=n_points, n_iter=n_iter)
     ends = lr_stability_sweep(problem, np.array([lr_low, lr_high]), offset, n_iter).stable
     if not ends[0] or ends[1]:
-        raise ValueError(f"[lr_low, lr_high] = [{lr_low:g}, {lr_high:g}] does not bracket the boundary: "
-                         f"stable at the ends = {bool(ends[0])}, {bool(ends[1])}")
+        raise ValueError(
+            f"[lr_low, lr_high] = [{lr_low:g}, {lr_high:g}] does not bracket the boundary: "
+            f"stable at the ends = {bool(ends[0])}, {bool(ends[1])}"
+        )
     low, high = lr_low, lr_high
     for _ in range(n_rounds):
         grid = np.linspace(low, high, n_points)

@@ -40,6 +40,12 @@ def train(problem, optimizer, a0, n_iter):
     ``problem`` is a ``LinearProblem``; ``optimizer`` has ``init(a)`` and ``update(problem, a,
     state, k)``. The work, n_iter x len(a0) x the optimizer's draws or trials per step
     (``batch_size``, ``max_backtracks + 1``), must stay within ``_checks.MAX_WORK``.
+
+    The same iteration as ``batch_training.run_batched`` (which trains the matrix and nonlinear
+    models), kept apart for what the scalar chapters rely on: the optimizer sees every entry at every
+    step, diverged ones included, so a stochastic optimizer draws the same numbers whichever entries
+    diverge; a diverged entry keeps the value that diverged; and the loop stores the iterates on a
+    fast path with the unchecked ``LinearProblem`` methods, once per step.
     """
     check_training(problem, optimizer)
     a = _checks.finite_array("a0", a0)

@@ -35,9 +35,11 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import expm_frechet
 
 from . import _checks
+from .batch_training import run_batched
 from .gradients import adjoint_gradient, backprop_gradient, discrete_optimum
-from .linear import STABILITY_POLYNOMIALS, LinearProblem, _poly
+from .linear import LinearProblem
 from .optimizers import GD
+from .runge_kutta import STABILITY_DERIVATIVES, STABILITY_POLYNOMIALS, polyval
 from .training import train
 
 __all__ = [
@@ -105,30 +107,6 @@ class AdjointRun:
     diverged_adjoint: np.ndarray
 
 
-def _descend_tracked(problem, gradient, a0, lr, n_iter):
-    a = a0.copy()
-    params, losses = np.empty((n_iter + 1, a.size)), np.empty((n_iter + 1, a.size))
-    diverged = np.full(a.size, -1)
-    active = np.ones(a.size, dtype=bool)
-    with np.errstate(over="ignore", invalid="ignore"):
-        params[0], losses[0] = a, problem.loss(a)
-        active &= np.isfinite(losses[0])
-        diverged[~active] = 0
-        losses[0, ~active] = np.inf
-        for k in range(1, n_iter + 1):
-            safe = np.where(active, a, 0.0)  # frozen entries are not evaluated
-            proposal = a - lr * np.where(active, gradient(safe), 0.0)
-            finite = np.isfinite(proposal)
-            loss = np.where(active, problem.loss(np.where(finite, proposal, 0.0)), np.inf)
-            newly = active & ~(finite & np.isfinite(loss))
-            a = np.where(active & ~newly, proposal, a)  # a diverged entry keeps its last finite iterate
-            diverged[newly] = k
-            active &= ~newly
-            loss[~active] = np.inf
-            params[k], losses[k] = a, loss
-    return params, losses, diverged
-
-
 def adjoint_training(a_star=2.0, t=1.0, n_steps=2, lr=0.05, a0=(3.0,), n_iter=200, method="euler"):
     """Gradient descent with the backprop gradient and with the continuous adjoint, side by side.
 
@@ -151,7 +129,7 @@ def adjoint_training(a_star=2.0, t=1.0, n_steps=2, lr=0.05, a0=(3.0,), n_iter=20
     except ValueError:
         a_h = None  # the step is too coarse for a zero of the discrete loss
     runs = [
-        _descend_tracked(problem, lambda a, g=g: g(problem, a, method, problem.n_steps), a0, lr, n_iter)
+        run_batched(problem, GD(lr, gradient=lambda a, g=g: g(problem, a, method, problem.n_steps)), a0, n_iter)
         for g in (backprop_gradient, adjoint_gradient)
     ]
     (ab, lb, db), (aa, la, da) = runs
@@ -201,8 +179,10 @@ def adjoint_slope_ratio(a_star, t, n_steps, method="euler", rel_step=1e-6):
         slope_a = np.diff(adjoint_gradient(problem, pair, method, problem.n_steps))[0]
         ratio = slope_a / slope_b
     if not (np.isfinite(slope_b) and slope_b != 0 and np.isfinite(ratio)):
-        raise ValueError(f"the backprop gradient's slope at a_h = {a_h!r} is {slope_b!r} for a_star = {a_star!r}, "
-                         f"t = {t!r}, n_steps = {n_steps}: no ratio (try a larger rel_step or t)")
+        raise ValueError(
+            f"the backprop gradient's slope at a_h = {a_h!r} is {slope_b!r} for a_star = {a_star!r}, "
+            f"t = {t!r}, n_steps = {n_steps}: no ratio (try a larger rel_step or t)"
+        )
     return float(ratio)
 
 
@@ -248,10 +228,9 @@ def rk4_scalar_fit(a_star, h):
     h = _checks.positive_finite("h", h)
     _data_exponent("a_star * h", a_star * h)
     coeffs = STABILITY_POLYNOMIALS["rk4"]
-    derivative = np.array([k * c for k, c in enumerate(coeffs)][1:])
-    critical = np.roots(derivative[::-1])
+    critical = np.roots(STABILITY_DERIVATIVES["rk4"][::-1])
     z_min = float(np.real(critical[np.abs(np.imag(critical)) < 1e-12][0]))
-    if np.exp(a_star * h) > _poly(coeffs, np.array(z_min)):
+    if np.exp(a_star * h) > polyval(coeffs, np.array(z_min)):
         return float(discrete_optimum(a_star, h, "rk4", 1)), True
     return z_min / h, False
 
@@ -355,9 +334,8 @@ def precision_run(a, t_values, dtype="float32", a_star=1.0, h=0.05):
         raise ValueError(f"every horizon in t_values must be a multiple of h = {h!r}")
     kind = np.dtype(dtype).type
     z, hh = kind(a * h), kind(h)
-    coeffs = [kind(c) for c in STABILITY_POLYNOMIALS["rk4"]]
-    r = coeffs[0] + z * (coeffs[1] + z * (coeffs[2] + z * (coeffs[3] + z * coeffs[4])))
-    dr = coeffs[1] + z * (2 * coeffs[2] + z * (3 * coeffs[3] + z * 4 * coeffs[4]))
+    r = polyval([kind(c) for c in STABILITY_POLYNOMIALS["rk4"]], z)
+    dr = polyval([kind(c) for c in STABILITY_DERIVATIVES["rk4"]], z)
     x, s = kind(1.0), kind(0.0)
     loss, grad = np.empty(t.size, dtype=dtype), np.empty(t.size, dtype=dtype)
     wanted = {}
@@ -431,8 +409,10 @@ def train_in_stages(a0, horizons, n_iter, a_star=1.0, sigma=1.0, lr_scale=1.0, n
             y = problem.target() * x0
             lr = lr_scale / (horizon**2 * np.mean(y**2))
         if not (np.isfinite(lr) and lr > 0):
-            raise ValueError(f"the learning rate lr_scale / (t^2 mean(y^2)) at horizon {horizon!r} is {lr!r}: "
-                             f"a_star = {a_star!r}, sigma = {sigma!r}, lr_scale = {lr_scale!r} are too extreme")
+            raise ValueError(
+                f"the learning rate lr_scale / (t^2 mean(y^2)) at horizon {horizon!r} is {lr!r}: "
+                f"a_star = {a_star!r}, sigma = {sigma!r}, lr_scale = {lr_scale!r} are too extreme"
+            )
         history = train(problem, GD(lr), iterates[-1][-1:], n_iter)
         iterates.append(history.a[1:, 0])
         ends.append(sum(len(i) for i in iterates) - 1)
@@ -440,8 +420,9 @@ def train_in_stages(a0, horizons, n_iter, a_star=1.0, sigma=1.0, lr_scale=1.0, n
     a_all = np.concatenate(iterates)
     with np.errstate(over="ignore", invalid="ignore"):
         loss_final = final.loss(a_all, x0=x0)
-    return StagedRun(horizons, a_all, np.where(np.isfinite(loss_final), loss_final, np.inf),
-                     np.array(ends), np.array(rates))
+    return StagedRun(
+        horizons, a_all, np.where(np.isfinite(loss_final), loss_final, np.inf), np.array(ends), np.array(rates)
+    )
 
 
 # --- stiffness and adaptive solvers ----------------------------------------------------------------------
@@ -467,7 +448,7 @@ def adaptive_cost(a_values, t=1.0, method="RK45", rtol=1e-6, atol=1e-9, max_nfev
     for j, a in enumerate(a_values):
         count = [0]
 
-        def field(_, x, a=a):
+        def field(_, x, a=a, count=count):
             count[0] += 1
             if count[0] > max_nfev:
                 raise _Budget
@@ -553,8 +534,16 @@ def blow_up_solve(x0=1.0, t_end=2.0, method="RK45", rtol=1e-6, atol=1e-9):
     with np.errstate(over="ignore", invalid="ignore"):
         sol = solve_ivp(lambda _, x: x * x, (0.0, t_end), [x0], method=method, rtol=rtol, atol=atol)
     t_last = float(sol.t[-1])
-    return BlowUpSolve(sol.t, sol.y[0], np.diff(sol.t), int(sol.status), str(sol.message), int(sol.nfev),
-                       1.0 / x0, 10.0 * abs(float(np.nextafter(t_last, np.inf)) - t_last))
+    return BlowUpSolve(
+        sol.t,
+        sol.y[0],
+        np.diff(sol.t),
+        int(sol.status),
+        str(sol.message),
+        int(sol.nfev),
+        1.0 / x0,
+        10.0 * abs(float(np.nextafter(t_last, np.inf)) - t_last),
+    )
 
 
 # --- backward reconstruction in the adjoint ----------------------------------------------------------
@@ -564,7 +553,8 @@ class BacksolveRun:
 
     Per rate: ``forward_error`` |x_h(t) - x(t)| / |x(t)| of the forward solve; ``fast_error`` the
     absolute error of its fast coordinate at t; ``reconstruction_error`` |x_rec(0) - x0| of the
-    state rebuilt backwards from x_h(t) (close to fast_error e^{|a| t} once that dominates); ``amplification`` e^{|a| t}; ``grad_error_backsolve`` and
+    state rebuilt backwards from x_h(t) (close to fast_error e^{|a| t} once that dominates);
+    ``amplification`` e^{|a| t}; ``grad_error_backsolve`` and
     ``grad_error_interpolated`` the relative (Frobenius) errors of dLoss/dA with the rebuilt state and
     with the forward solve's dense output; ``nfev_forward`` / ``nfev_backward`` the evaluations of the
     forward solve and of the backsolve adjoint.
@@ -611,8 +601,16 @@ def backsolve_run(a_values, t=1.0, slow=-1.0, slow_star=-0.8, x0=(1.0, 1.0), rto
     _checks.bounded_work("backsolve_run", stiffness_x_t=min(np.ceil(stiffness), 1e30), a_values=a_values.size)
     _data_exponent("slow_star * t", slow_star * t)
     _data_exponent("slow * t", slow * t)
-    keys = ("forward_error", "fast_error", "reconstruction_error", "amplification",
-            "grad_error_backsolve", "grad_error_interpolated", "nfev_forward", "nfev_backward")
+    keys = (
+        "forward_error",
+        "fast_error",
+        "reconstruction_error",
+        "amplification",
+        "grad_error_backsolve",
+        "grad_error_interpolated",
+        "nfev_forward",
+        "nfev_backward",
+    )
     out = {key: np.empty(a_values.size) for key in keys}
     with np.errstate(all="ignore"):  # extreme tolerances or rates: judged by the results below
         for j, a in enumerate(a_values):
@@ -636,8 +634,15 @@ def backsolve_run(a_values, t=1.0, slow=-1.0, slow_star=-0.8, x0=(1.0, 1.0), rto
             inter = solve_ivp(interpolated, (t, 0.0), np.concatenate([residual, np.zeros(4)]), **options)
             r_exact = exact - y
             basis = np.eye(2)
-            grad = np.array([[r_exact @ expm_frechet(A * t, t * np.outer(basis[i], basis[k]), compute_expm=False) @ x0
-                              for k in range(2)] for i in range(2)])
+            grad = np.array(
+                [
+                    [
+                        r_exact @ expm_frechet(A * t, t * np.outer(basis[i], basis[k]), compute_expm=False) @ x0
+                        for k in range(2)
+                    ]
+                    for i in range(2)
+                ]
+            )
             norm = np.linalg.norm(grad)
             norm = norm if norm > 0 else 1.0  # an exact gradient 0: absolute errors
             out["forward_error"][j] = np.linalg.norm(x_t - exact) / np.linalg.norm(exact)

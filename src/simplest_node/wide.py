@@ -13,8 +13,8 @@ with U, W, v standard Gaussian at initialization. We write ``c_u = sigma_u/sqrt(
 Arrays carry a leading axis of independent weight draws D, so a Monte Carlo over a thousand
 networks is one batched matmul: hidden states have shape (D, n, B) for B inputs, outputs (D, B).
 
-The ODE is solved with a fixed-step explicit Runge-Kutta method (``euler``, ``midpoint``,
-``heun``, ``rk4``, the tableaus of ``simplest_node.solvers``) with ``n_steps`` steps of size
+The ODE is solved with a fixed-step explicit Runge-Kutta method (a tableau of
+``simplest_node.runge_kutta``: ``euler``, ``midpoint``, ``heun``, ``rk4``, ...) with ``n_steps`` steps of size
 ``dt = T / n_steps``. For the loss ``L = 1/(2B) sum_b (f(x_b) - y_b)^2`` of each draw there are
 two gradients:
 
@@ -47,6 +47,8 @@ import numpy as np
 from scipy import special, stats
 
 from . import _checks
+from .runge_kutta import BUTCHER_TABLEAUX as _TABLEAUS
+from .runge_kutta import RK_METHODS
 from .solvers import integrate
 
 __all__ = [
@@ -130,17 +132,7 @@ def activation(name):
     return _ACT[name]
 
 
-# Butcher tableaus (A strictly lower triangular, weights b) of the explicit methods of solvers.
-_TABLEAUS = {
-    "euler": (np.zeros((1, 1)), np.array([1.0])),
-    "midpoint": (np.array([[0.0, 0.0], [0.5, 0.0]]), np.array([0.0, 1.0])),
-    "heun": (np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([0.5, 0.5])),
-    "rk4": (
-        np.array([[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1.0, 0]], dtype=float),
-        np.array([1.0, 2.0, 2.0, 1.0]) / 6.0,
-    ),
-}
-WIDE_METHODS = tuple(_TABLEAUS)
+WIDE_METHODS = RK_METHODS
 
 
 class _WeightArrays(NamedTuple):
@@ -231,7 +223,7 @@ class WideNODE:
     """Hyperparameters of the weight-tied Neural ODE (see the module docstring).
 
     ``activation`` in ``ACTIVATIONS``; horizon ``T`` > 0; ``n_steps`` solver steps of ``method``
-    in ``euler``, ``midpoint``, ``heun``, ``rk4`` (at most ``_checks.MAX_WORK``; each solve checks
+    in ``WIDE_METHODS`` (at most ``_checks.MAX_WORK``; each solve checks
     the work n_steps x stages x (draws x width x inputs) against it too); the scales ``sigma_u``,
     ``sigma_w``, ``sigma_v`` > 0.
     """
@@ -300,8 +292,11 @@ class WideNODE:
 
     def _work(self, weights, x, what):
         """Check the work of one solve (steps x stages x the D x n x B hidden states) against MAX_WORK."""
-        _checks.bounded_work(what, n_steps=self.n_steps * len(_TABLEAUS[self.method][1]),
-                             batch=weights.n_draws * weights.width * x.shape[0])
+        _checks.bounded_work(
+            what,
+            n_steps=self.n_steps * len(_TABLEAUS[self.method][1]),
+            batch=weights.n_draws * weights.width * x.shape[0],
+        )
 
     def _hidden(self, weights, x, return_stages=False):
         """``hidden`` for checked arguments."""
@@ -515,8 +510,13 @@ def monte_carlo(model, width, x, n_draws, seed=0, chunk=250):
     if x.ndim != 2:
         raise ValueError(f"x must have shape (B, d), got {x.shape}")
     for m in models:
-        _checks.bounded_work("monte_carlo", n_steps=m.n_steps * len(_TABLEAUS[m.method][1]), n_draws=n_draws,
-                             width=width, inputs=x.shape[0])
+        _checks.bounded_work(
+            "monte_carlo",
+            n_steps=m.n_steps * len(_TABLEAUS[m.method][1]),
+            n_draws=n_draws,
+            width=width,
+            inputs=x.shape[0],
+        )
     sizes = [min(chunk, n_draws - start) for start in range(0, n_draws, chunk)]
     seeds = np.random.SeedSequence(int(seed)).spawn(len(sizes))
     outs = [[] for _ in models]
@@ -582,6 +582,10 @@ def train_wide(model, weights, x, y, lr, n_iter):
     last finite weights, its step recorded in ``diverged_at`` and its loss inf from then on. The work
     (n_iter + 1) x (the steps of one solve and its reverse pass) x (D x n x B hidden states) is
     limited by ``_checks.MAX_WORK``.
+
+    Its own loop, not ``batch_training.run_batched``: one reverse pass gives the loss and the gradient
+    of a step together (run_batched evaluates the loss of each proposal apart, which would double the
+    solves), and the parameters are three arrays of different shapes per draw.
     """
     if not isinstance(model, WideNODE):
         raise TypeError(f"model must be a WideNODE, got {type(model).__name__}")
@@ -590,8 +594,12 @@ def train_wide(model, weights, x, y, lr, n_iter):
     y = model._targets(weights, y, x.shape[0])
     lr = _checks.positive_finite("lr", lr)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
-    _checks.bounded_work("train_wide", n_iter=n_iter + 1, n_steps=2 * model.n_steps * len(_TABLEAUS[model.method][1]),
-                         batch=weights.n_draws * weights.width * x.shape[0])
+    _checks.bounded_work(
+        "train_wide",
+        n_iter=n_iter + 1,
+        n_steps=2 * model.n_steps * len(_TABLEAUS[model.method][1]),
+        batch=weights.n_draws * weights.width * x.shape[0],
+    )
     U, W, v = (np.array(a, dtype=float) for a in weights)
     D = W.shape[0]
     losses = np.empty((n_iter + 1, D))
@@ -606,11 +614,16 @@ def train_wide(model, weights, x, y, lr, n_iter):
             break
         live = (diverged < 0).astype(float)
         with np.errstate(over="ignore", invalid="ignore"):
-            new = (U - lr * live[:, None, None] * np.nan_to_num(g.U),
-                   W - lr * live[:, None, None] * np.nan_to_num(g.W),
-                   v - lr * live[:, None] * np.nan_to_num(g.v))
-        finite = np.all(np.isfinite(new[0]), axis=(1, 2)) & np.all(np.isfinite(new[1]), axis=(1, 2)) \
+            new = (
+                U - lr * live[:, None, None] * np.nan_to_num(g.U),
+                W - lr * live[:, None, None] * np.nan_to_num(g.W),
+                v - lr * live[:, None] * np.nan_to_num(g.v),
+            )
+        finite = (
+            np.all(np.isfinite(new[0]), axis=(1, 2))
+            & np.all(np.isfinite(new[1]), axis=(1, 2))
             & np.all(np.isfinite(new[2]), axis=1)
+        )
         if finite.all():
             U, W, v = new
         else:  # a weight overflowed: that draw stops at its last finite weights
@@ -634,7 +647,9 @@ def linearized_loss(theta, residual, lr, n_iter):
     lr = _checks.positive_finite("lr", lr)
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
     if theta.ndim < 2 or theta.shape[-1] != theta.shape[-2] or residual.shape != theta.shape[:-1]:
-        raise ValueError(f"theta must have shape (..., B, B) and residual (..., B); got {theta.shape}, {residual.shape}")
+        raise ValueError(
+            f"theta must have shape (..., B, B) and residual (..., B); got {theta.shape}, {residual.shape}"
+        )
     B = theta.shape[-1]
     _checks.bounded_work("linearized_loss", n_iter=n_iter + 1, batch=residual.size)
     with np.errstate(over="ignore", invalid="ignore"):

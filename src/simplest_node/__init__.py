@@ -53,6 +53,10 @@ Public names (chapters and tests rely on them; keep them stable):
   ``adaptive_cost``, ``ADAPTIVE_METHODS``, ``RK45_STABILITY``, ``real_stability_limit``, ``BlowUpSolve``,
   ``blow_up_solve``, ``BacksolveRun``, ``backsolve_run``, ``implicit_midpoint_fit``
 * plot_troubleshooting: ``RESCALING_SLIDERS``, ``time_rescaling_figure``, ``draw_time_rescaling``
+* mlp_imde (chapter 7, the paper's model class): ``MLPField``, ``MLPFit``, ``fit_mlp``,
+  ``field_distance``, ``CUBIC_A``, ``damped_cubic_field``, ``cubic_pairs``
+* hamiltonian_implicit (chapter 7): ``HamiltonianBasis``, ``implicit_midpoint``, ``ImplicitFit``,
+  ``fit_hamiltonian_implicit``
 """
 
 from .animation import scrubber
@@ -233,6 +237,10 @@ from .troubleshooting import (
 )
 from .plot_troubleshooting import RESCALING_SLIDERS, draw_time_rescaling, time_rescaling_figure
 
+# --- chapter 7: the tanh MLP of Zhu et al., the implicit-midpoint Hamiltonian model ---------
+from .mlp_imde import CUBIC_A, MLPField, MLPFit, cubic_pairs, damped_cubic_field, field_distance, fit_mlp
+from .hamiltonian_implicit import HamiltonianBasis, ImplicitFit, fit_hamiltonian_implicit, implicit_midpoint
+
 __all__ = [
     "integrate",
     "step",
@@ -410,6 +418,18 @@ __all__ = [
     "RESCALING_SLIDERS",
     "time_rescaling_figure",
     "draw_time_rescaling",
+    # --- chapter 7: mlp_imde, hamiltonian_implicit
+    "MLPField",
+    "MLPFit",
+    "fit_mlp",
+    "field_distance",
+    "CUBIC_A",
+    "damped_cubic_field",
+    "cubic_pairs",
+    "HamiltonianBasis",
+    "implicit_midpoint",
+    "ImplicitFit",
+    "fit_hamiltonian_implicit",
 ]
 
 __version__ = "0.1.0"

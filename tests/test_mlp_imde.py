@@ -86,3 +86,16 @@ def test_cubic_pairs_follow_the_field():
     assert np.allclose((x1 - x0) / 1e-3, damped_cubic_field(x0 + (x1 - x0) / 2), rtol=1e-4, atol=1e-4)
     assert np.array_equal(cubic_pairs(5, 1e-3, seed=0)[0], x0)
     assert damped_cubic_field(np.array([1.0, 2.0])) == pytest.approx([-0.1 + 16.0, -2.0 - 0.8])
+
+
+def test_lbfgs_minimizes_the_rosenbrock_function():
+    from simplest_node.mlp_imde import _lbfgs
+
+    def rosen(x):
+        f = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+        g = np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+        return f, g
+
+    x, values, _ = _lbfgs(rosen, np.array([-1.2, 1.0]), 200)
+    assert np.allclose(x, [1.0, 1.0], atol=1e-6)
+    assert np.all(np.diff(values) <= 0)

@@ -7,8 +7,8 @@ Training: S steps of an explicit Runge-Kutta method (``simplest_node.gradients.B
 with h = T/S on f_theta map x0 to a prediction of x1; the loss is the chapters' mean squared error
 per coordinate, Loss = (1/2N) sum_i |x_S(x0_i) - x1_i|^2. Its gradient is backpropagation through
 the solver's stages and the network (reverse mode, written by hand: the book teaches it, and numpy
-has no automatic differentiation); the optimizer is scipy's L-BFGS-B, in float64. The paper uses
-Adam for 300,000 iterations in float32; a quasi-Newton method in float64 reaches a far smaller loss
+has no automatic differentiation); the optimizer is L-BFGS (``_lbfgs``, hand-written, see its
+docstring), in float64. The paper uses Adam for 300,000 iterations in float32; a quasi-Newton method in float64 reaches a far smaller loss
 in a few thousand iterations on the small data sets of the chapter, and the learning term of the
 error bound, about sqrt(2 Loss)/T, is what decides whether the IMDE shows.
 
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.integrate import solve_ivp
-from scipy.optimize import minimize
 
 from . import _checks
 from .gradients import BUTCHER_TABLEAUX
@@ -29,6 +28,13 @@ __all__ = ["MLPField", "MLPFit", "fit_mlp", "field_distance", "CUBIC_A", "damped
 
 MAX_WIDTH = 4096  # the largest hidden layer MLPField accepts (its matrices are width x width)
 MAX_DEPTH = 16
+
+
+def _mm(a, b):
+    """a @ b without BLAS. Measured on a shared two-core machine: with OpenBLAS's threads a fit took
+    2 to 25 times longer than with one thread, and its result depended on the thread count; einsum
+    runs in one thread, the same way everywhere, and costs little at the chapter's sizes."""
+    return np.einsum("ij,jk->ik", a, b)
 
 
 class MLPField:
@@ -88,23 +94,23 @@ class MLPField:
         acts = [x]
         a = x
         for W, b in layers[:-1]:
-            a = np.tanh(a @ W + b)
+            a = np.tanh(_mm(a, W) + b)
             acts.append(a)
         W, b = layers[-1]
-        return a @ W + b, (layers, acts)
+        return _mm(a, W) + b, (layers, acts)
 
     def _vjp(self, cache, g):
         """Reverse mode: (g^T df/dtheta, g^T df/dx) for the cotangent g (N, dim), summed over N."""
         layers, acts = cache
         grads = []
         W, _ = layers[-1]
-        grads.append((acts[-1].T @ g, g.sum(0)))
-        delta = g @ W.T
+        grads.append((_mm(acts[-1].T, g), g.sum(0)))
+        delta = _mm(g, W.T)
         for l in range(len(layers) - 2, -1, -1):
             W, _ = layers[l]
             delta = delta * (1.0 - acts[l + 1] ** 2)  # tanh' = 1 - tanh^2
-            grads.append((acts[l].T @ delta, delta.sum(0)))
-            delta = delta @ W.T
+            grads.append((_mm(acts[l].T, delta), delta.sum(0)))
+            delta = _mm(delta, W.T)
         flat = np.concatenate([part.ravel() for gW, gb in grads[::-1] for part in (gW, gb)])
         return flat, delta
 
@@ -155,7 +161,7 @@ def _rollout_loss(model, theta, x0, x1, h, n_sub, method):
 class MLPFit:
     """A trained MLP field: ``model``, parameters ``theta``, training ``method``, step ``h``, sub-steps
     ``n_sub``, the ``loss`` after each L-BFGS iteration (``loss[0]``: the initial network) and the
-    optimizer's ``message``."""
+    optimizer's ``message`` (why it stopped)."""
 
     model: MLPField
     theta: np.ndarray
@@ -173,7 +179,7 @@ class MLPFit:
 def fit_mlp(x0, x1, T, method, n_sub=1, width=32, depth=2, n_iter=2000, seed=0, theta0=None):
     """Train an ``MLPField`` so that ``n_sub`` steps of ``method`` (h = T/n_sub) map x0 to x1.
 
-    L-BFGS-B (scipy) on the exact gradient, from ``init(seed)`` or from ``theta0`` (e.g. the fit at a
+    L-BFGS (``_lbfgs``) on the exact gradient, from ``init(seed)`` or from ``theta0`` (e.g. the fit at a
     neighbouring T, a warm start); at most ``n_iter`` iterations. ``method``: euler, midpoint, heun, rk4.
     """
     x0, x1 = _checks.finite_array("x0", x0), _checks.finite_array("x1", x1)
@@ -193,28 +199,68 @@ def fit_mlp(x0, x1, T, method, n_sub=1, width=32, depth=2, n_iter=2000, seed=0, 
         _checks.seed("seed", seed)
     h = T / n_sub
 
-    seen = {}  # loss at the last evaluated parameters, for the per-iteration record
-
     def fun(th):
         with np.errstate(over="ignore", invalid="ignore"):
             loss, grad = _rollout_loss(model, th, x0, x1, h, n_sub, method)
         if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
-            return np.inf, np.zeros_like(grad)  # L-BFGS backs off a step that overflows
-        seen["theta"], seen["loss"] = th.copy(), loss
+            return np.inf, np.zeros_like(grad)  # the line search backs off a step that overflows
         return loss, grad
 
-    first = fun(theta)[0]
-    if not np.isfinite(first):
+    if not np.isfinite(fun(theta)[0]):
         raise ValueError(f"the solver's rollout of the initial network overflows (T = {T!r}, n_sub = {n_sub})")
-    losses = [first]
+    theta, losses, message = _lbfgs(fun, theta, n_iter)
+    return MLPFit(model, theta, method, h, n_sub, losses, message)
 
-    def record(xk):
-        same = np.array_equal(xk, seen["theta"])
-        losses.append(seen["loss"] if same else fun(xk)[0])
 
-    result = minimize(fun, theta, jac=True, method="L-BFGS-B", callback=record,
-                      options=dict(maxiter=n_iter, maxfun=2 * n_iter, ftol=0.0, gtol=0.0, maxcor=20))
-    return MLPFit(model, result.x, method, h, n_sub, np.array(losses), str(result.message))
+def _lbfgs(fun, x, n_iter, memory=20):
+    """Minimize ``fun`` (x -> (value, gradient)) by L-BFGS: the two-loop recursion over the last
+    ``memory`` steps, and a backtracking line search (Armijo, halving from the step 1).
+
+    Returns (x, values after each iteration with values[0] = fun(x0), message). Hand-written, not
+    scipy's L-BFGS-B: measured on a shared two-core machine, scipy's routine spent 9 ms of its own per
+    iteration on a 354-parameter problem (its threaded BLAS under load), ten times the cost of the
+    network's loss and gradient, and its result depended on the number of BLAS threads.
+    """
+    f, g = fun(x)
+    values, S, Y = [f], [], []
+    message = f"stopped after the maximum of {n_iter} iterations"
+    for _ in range(n_iter):
+        q = g.copy()
+        alphas = []
+        for s, y in zip(reversed(S), reversed(Y)):
+            a = np.sum(s * q) / np.sum(y * s)
+            alphas.append(a)
+            q -= a * y
+        if S:
+            q *= np.sum(S[-1] * Y[-1]) / np.sum(Y[-1] * Y[-1])
+        for (s, y), a in zip(zip(S, Y), reversed(alphas)):
+            q += (a - np.sum(y * q) / np.sum(y * s)) * s
+        d = -q
+        slope = np.sum(g * d)
+        if not slope < 0:  # not a descent direction: restart from the gradient
+            S, Y, d, slope = [], [], -g, -np.sum(g * g)
+        if slope == 0:
+            message = "the gradient vanished"
+            break
+        step = 1.0 if S else min(1.0, 1.0 / np.sqrt(-slope))
+        for _ in range(40):
+            f_new, g_new = fun(x + step * d)
+            if f_new <= f + 1e-4 * step * slope:
+                break
+            step /= 2
+        else:
+            message = "the line search found no decrease"
+            break
+        s, y = step * d, g_new - g
+        if np.sum(s * y) > 1e-12 * np.sqrt(np.sum(s * s) * np.sum(y * y)):
+            S.append(s)
+            Y.append(y)
+            if len(S) > memory:
+                S.pop(0)
+                Y.pop(0)
+        x, f, g = x + s, f_new, g_new
+        values.append(f)
+    return x, np.array(values), message
 
 
 def field_distance(u, v):

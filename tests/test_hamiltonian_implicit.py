@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 import simplest_node as sn
-from simplest_node.hamiltonian_implicit import HamiltonianBasis, fit_hamiltonian_implicit, implicit_midpoint
+from simplest_node.hamiltonian_implicit import (
+    HamiltonianBasis,
+    fit_hamiltonian_implicit,
+    implicit_midpoint,
+)
 
 OMEGA = np.array([[0.0, 1.0], [-1.0, 0.0]])
 M = np.array([[2.0, 0.3], [0.3, 0.5]])  # H = x^T M x / 2, positive definite

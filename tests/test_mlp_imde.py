@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 import simplest_node as sn
-from simplest_node.mlp_imde import MLPField, _rollout_loss, cubic_pairs, damped_cubic_field, field_distance, fit_mlp
+from simplest_node.mlp_imde import (
+    MLPField,
+    _rollout_loss,
+    cubic_pairs,
+    damped_cubic_field,
+    field_distance,
+    fit_mlp,
+)
 
 RNG = np.random.default_rng(5)
 X0 = RNG.normal(size=(7, 2))

@@ -390,3 +390,84 @@ CASES.update(
         ),
     }
 )
+
+# --- mlp_imde, hamiltonian_implicit (chapter 7) ---------------------------------------------------
+_CUBIC = sn.cubic_pairs(6, 0.01, seed=0)
+_MLP = sn.TanhMLP(2, 4, 1)
+
+
+def _mlp_fit():
+    return sn.fit_mlp(*_PAIRS, T=0.1, method="euler", width=4, depth=1, n_iter=3)
+
+
+def _implicit_fit():
+    return sn.fit_hamiltonian_implicit(*_PAIRS, T=0.1, n_iter=1)
+
+
+def _harmonic(x):
+    return np.stack([x[..., 1], -x[..., 0]], -1)
+
+
+def _harmonic_jacobian(x):
+    return np.broadcast_to(np.array([[0.0, 1.0], [-1.0, 0.0]]), x.shape[:-1] + (2, 2))
+
+
+CASES.update(
+    {
+        "TanhMLP": Case(lambda: (sn.TanhMLP, dict(dim=2, width=4, depth=1))),
+        "TanhMLP.__call__": Case(lambda: (_MLP.__call__, dict(x=np.array([[0.1, 0.2]]), theta=_MLP.init(0)))),
+        "TanhMLP.init": Case(lambda: (_MLP.init, dict(seed=0)), kinds={"seed": "seed"}),
+        "TanhMLP.vjp": Case(
+            lambda: (_MLP.vjp, dict(x=np.array([[0.1, 0.2]]), theta=_MLP.init(0), g=np.array([[1.0, -1.0]])))
+        ),
+        "TanhMLPFit": Exempt(RECORD),
+        "TanhMLPFit.field": Case(lambda: (_mlp_fit().field, dict(x=np.array([[0.1, 0.2]]))), examples=10),
+        "fit_mlp": Case(
+            lambda: (
+                sn.fit_mlp,
+                dict(
+                    x0=_CUBIC[0],
+                    x1=_CUBIC[1],
+                    T=0.01,
+                    method="midpoint",
+                    n_sub=2,
+                    width=4,
+                    depth=1,
+                    n_iter=3,
+                    seed=0,
+                    theta0=None,
+                ),
+            ),
+            kinds={"seed": "seed", "theta0": "array"},
+            examples=20,
+        ),
+        "field_distance": Case(lambda: (sn.field_distance, dict(u=np.ones((2, 2)), v=np.zeros((2, 2))))),
+        "damped_cubic_field": Case(lambda: (sn.damped_cubic_field, dict(x=np.array([[0.1, 0.2]])))),
+        "cubic_pairs": Case(
+            lambda: (sn.cubic_pairs, dict(n=3, T=0.01, seed=0, box=2.2)), kinds={"seed": "seed"}, examples=20
+        ),
+        "HamiltonianBasis": Case(lambda: (sn.HamiltonianBasis, dict())),
+        "HamiltonianBasis.field": Case(
+            lambda: (sn.HamiltonianBasis().field, dict(x=np.array([[0.1, 0.2]]), theta=np.ones(34)))
+        ),
+        "HamiltonianBasis.hamiltonian": Case(
+            lambda: (sn.HamiltonianBasis().hamiltonian, dict(x=np.array([[0.1, 0.2]]), theta=np.ones(34)))
+        ),
+        "implicit_midpoint": Case(
+            lambda: (
+                sn.implicit_midpoint,
+                dict(field=_harmonic, jacobian=_harmonic_jacobian, x=np.array([[1.0, 0.0]]), h=0.1, n_steps=3),
+            ),
+            kinds={"field": OBJ, "jacobian": OBJ},
+        ),
+        "ImplicitFit": Exempt(RECORD),
+        "ImplicitFit.field": Case(lambda: (_implicit_fit().field, dict(x=np.array([[0.1, 0.2]]))), examples=10),
+        "fit_hamiltonian_implicit": Case(
+            lambda: (
+                sn.fit_hamiltonian_implicit,
+                dict(x0=_PAIRS[0], x1=_PAIRS[1], T=0.1, n_sub=1, n_iter=2, tol=1e-14),
+            ),
+            examples=20,
+        ),
+    }
+)

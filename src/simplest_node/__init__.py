@@ -20,6 +20,8 @@ Every public name of a module (its ``__all__``) is importable as ``simplest_node
 * ``nonlinear``: the two-parameter nonlinear model dx/dt = a tanh(b x)
 * ``imde``: the inverse modified equation, what a model trained through a solver learns
 * ``hamiltonian``: the pendulum, a field learnt through a solver, and energy
+* ``hamiltonian_implicit``: a non-separable Hamiltonian model trained through the implicit midpoint rule
+* ``mlp_imde``: a deep tanh MLP field trained through a solver, against the IMDE; the damped cubic oscillator
 * ``wide``: the weight-tied width-n Neural ODE, its gradients and kernels
 * ``troubleshooting``: small experiments answering newcomers' questions
 * ``mlp_field``: a small MLP vector field trained as a Neural ODE, with backprop and adjoint gradients
@@ -56,6 +58,8 @@ MODULES = (
     "nonlinear",
     "imde",
     "hamiltonian",
+    "hamiltonian_implicit",
+    "mlp_imde",
     "wide",
     "troubleshooting",
     "mlp_field",

@@ -7,8 +7,9 @@ animation scrubber, the next-frame button changes the frame; nothing overflows t
 (display equations, proofs, exercises and scrubbers at 1280 px; scrubbers and text at 390 px, where
 a wide equation or table may scroll inside its own box but not push the page); every chapter figure
 has a caption and an alt text, is sharp at 2 device pixels per CSS px, and its smallest text renders at
-9 CSS px or more at 1280 px and at 7 CSS px or more at 390 px (known exceptions in PHONE_EXCEPTIONS). A screenshot of every page goes to
-``_build/screenshots/``.
+9 CSS px or more at 1280 px and at 7 CSS px or more at 390 px (known exceptions in PHONE_EXCEPTIONS).
+The search page's result snippets show no TeX source. A screenshot of every page at 1280 px and at
+390 px goes to ``_build/screenshots/``.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them). Without them the
 test is skipped locally, but fails under CI (``CI=true``), where a skipped browser test would hide a
@@ -221,6 +222,8 @@ def test_page_fits_a_phone(browser, server, doc):
         browser.get(f"{server}/{doc}.html")
         browser.execute_async_script(WAIT_FOR_MATHJAX)
         overflowing = browser.execute_script(OVERFLOWING, OVERFLOW_CHECKS[390], True)
+        browser.execute_script("window.scrollTo(0, 0);")
+        browser.save_screenshot(str(SCREENSHOTS / f"{doc.replace('/', '__')}_390px.png"))
         assert not overflowing, f"{doc} at 390 px: {overflowing[:5]}"
         browser.get_log("browser")
     finally:

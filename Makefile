@@ -32,10 +32,12 @@ lint: $(INSTALLED)
 test: lint book
 	$(PY) -m pytest tests chapters --nbval-lax -p no:cacheprovider
 
-## lab: open the chapters in JupyterLab with the package importable (installs JupyterLab once)
+## lab: open the chapters in JupyterLab (MyST rendered by jupyterlab-myst), with the package importable
+# The committed notebooks are the book's own: trusting them lets their stored figures and scrubbers
+# show before a run. JupyterLab refuses to start as root unless told (containers, Colab-like machines).
 lab: $(INSTALLED)
-	$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet jupyterlab
-	$(VENV)/bin/jupyter lab chapters
+	$(VENV)/bin/jupyter trust chapters/*.ipynb
+	$(VENV)/bin/jupyter lab $$(test "$$(id -u)" = 0 && echo --allow-root) chapters
 
 ## notebooks: re-execute the chapters in place (their outputs are nbval's reference)
 notebooks: $(INSTALLED)

@@ -183,8 +183,8 @@ def test_landscape_figure_over_slider_ranges(settings):
     # The title reports finite numbers (and says when the step diverged or left the plot).
     first = ax.get_title().split("\n")[0]
     loss = float(first.split("Loss = ")[1].split(",")[0])
-    grad = float(first.split("Loss' = ")[1].split(",")[0])
-    moment = float(first.split("sigma_k^2 = ")[1])
+    grad = float(first.split("Loss′ = ")[1].split(",")[0])
+    moment = float(first.split("σₖ² = ")[1])
     assert np.isfinite(loss) and loss >= 0 and np.isfinite(grad) and np.isfinite(moment) and moment > 0
     assert ax.get_xlabel() and ax.get_ylabel()
     assert np.all(np.isfinite(ax.get_ylim())) and ax.get_ylim()[0] > 0

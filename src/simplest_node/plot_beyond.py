@@ -49,9 +49,9 @@ def beyond_history(d=3, optimizer="covariance + line search", lr=0.5, coupling=1
 
 def beyond_figure(d=3, optimizer="covariance + line search", lr=0.5, coupling=1.0, seed=0, n_iter=30):
     """Chapter 6 widget: Loss(A_k) against k for N_RUNS random A0, one optimizer."""
-    fig = Figure(figsize=(7.0, 3.8))
+    fig = Figure(figsize=(6.0, 4.2))
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.13, top=0.91)
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.86)
     draw_beyond(ax, d, optimizer, lr, coupling, seed, n_iter)
     return fig
 
@@ -90,6 +90,6 @@ def draw_beyond(ax, d=3, optimizer="covariance + line search", lr=0.5, coupling=
     ax.set_xlim(0, n_iter)
     ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))  # few tick labels: faster updates
     ax.set_xlabel("iteration k")
-    ax.set_ylabel("Loss(A_k) (log scale)")
-    ax.set_title(f"{optimizer}, lr = {lr:g}: d = {d}, A* = -I/2 + {coupling:g} Z, seed {seed}", fontsize="medium")
+    ax.set_ylabel("Loss(Aₖ) (log scale)")
+    ax.set_title(f"{optimizer}, η = {lr:g}\nd = {d}, A* = −I/2 + {coupling:g} Z, seed {seed}", fontsize="medium")
     return history

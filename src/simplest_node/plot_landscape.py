@@ -56,8 +56,9 @@ def landscape_overview_figure(ts=(0.5, 1.0, 2.0, 4.0), a_star=1.0, sigma=1.0):
     ts = [_checks.positive_finite("t", t) for t in ts]
     if not ts:
         raise ValueError("ts must hold at least one sampling interval")
-    fig = Figure(figsize=(10, 3.9), layout="constrained")
-    ax_loss, ax_grad = fig.subplots(1, 2)
+    # Stacked, not side by side: at 6 in wide the text stays legible on a phone-width column.
+    fig = Figure(figsize=(6.0, 7.0), layout="constrained")
+    ax_loss, ax_grad = fig.subplots(2, 1)
     grid = np.linspace(*A_RANGE, 601)
     for k, t in enumerate(ts):
         p = LinearProblem(a_star=a_star, t=t, sigma=sigma)
@@ -106,7 +107,7 @@ def gradient_vs_t_figure(a_values=(-3.0, -2.0, -1.0, 0.0, 0.5, 2.0), a_star=1.0,
         raise ValueError(f"a_values must lie in [-1e100, 1e100] to be drawn, got {a_values!r:.60}")
     if not abs(_checks.finite("a_star", a_star)) <= 1e100:
         raise ValueError(f"a_star must lie in [-1e100, 1e100] to be drawn, got {a_star!r}")
-    fig = Figure(figsize=(6.8, 4.0), layout="constrained")
+    fig = Figure(figsize=(6.0, 4.4), layout="constrained")
     ax = fig.add_subplot()
     ts = np.geomspace(0.01, 20.0, 400)
     for k, a in enumerate(a_values):
@@ -121,7 +122,7 @@ def gradient_vs_t_figure(a_values=(-3.0, -2.0, -1.0, 0.0, 0.5, 2.0), a_star=1.0,
     ax.set_ylim(1e-8, 1e6)
     ax.set_xlabel("sampling interval $t$ (time)")
     ax.set_ylabel(r"$|\mathrm{Loss}'(a)|$ (log scale)")
-    ax.set_title(f"Gradient at fixed $a$ against $t$ ($a^* = {a_star:g}$, $\\sigma = {sigma:g}$)")
+    ax.set_title(f"Gradient at fixed $a$ against $t$\n($a^* = {a_star:g}$, $\\sigma = {sigma:g}$)")
     ax.legend(fontsize="small", ncol=2, loc="upper left")
     return fig
 
@@ -135,9 +136,9 @@ def landscape_figure(a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
     Loss(a0), Loss'(a0) and the model's terminal variance sigma_k^2(t) = sigma^2 e^{2 a0 t}.
     """
     # A bare Figure with fixed margins: pyplot's manager and constrained layout cost more than drawing.
-    fig = Figure(figsize=(6.4, 3.6))
+    fig = Figure(figsize=(6.0, 4.0))
     ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.14, top=0.8)
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.13, top=0.75)
     draw_landscape(ax, a0, a_star, t, sigma, lr)
     return fig
 
@@ -174,7 +175,7 @@ def draw_landscape(ax, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
     if not np.isfinite(a1):
         note, a1 = "; the step diverged", a0
     elif not A_RANGE[0] <= a1 <= A_RANGE[1]:
-        note = f"; the step to a = {a1:.3g} leaves the plot"
+        note = f";\nthe step to a = {a1:.3g} leaves the plot"
         a1 = float(np.clip(a1, *A_RANGE))
     y0 = max(loss0, floor)
     ax.plot([a0], [y0], "o", color="C3", ms=7, zorder=3)
@@ -182,11 +183,11 @@ def draw_landscape(ax, a0=-1.0, a_star=1.0, t=1.0, sigma=1.0, lr=1.0):
         ax.annotate("", xy=(a1, y0), xytext=(a0, y0), arrowprops={"arrowstyle": "->", "color": "C3", "lw": 2})
     ax.set_xlabel("parameter a (1/time)")
     ax.set_ylabel("Loss(a) (log scale)")
-    # Plain text for slider-dependent labels: each new mathtext string would be parsed anew.
+    # Plain (Unicode) text for slider-dependent labels: each new mathtext string would be parsed anew.
     ax.set_title(
-        f"a0 = {a0:.3g} ({region}): Loss = {loss0:.3g}, Loss' = {grad0:.3g}, "
-        f"sigma_k^2 = {moment0:.3g}\narrow: GD step a0 - lr Loss'(a0), lr = {lr:g}{note}\n"
-        f"t = {p.t:g}, a* = {p.a_star:g}, sigma = {p.sigma:g}; grey plateau, yellow concave, "
+        f"a₀ = {a0:.3g} ({region}): Loss = {loss0:.3g}, Loss′ = {grad0:.3g}, "
+        f"σₖ² = {moment0:.3g}\narrow: GD step a₀ − η Loss′(a₀), η = {lr:g}{note}\n"
+        f"t = {p.t:g}, a* = {p.a_star:g}, σ = {p.sigma:g}; grey plateau, yellow concave, "
         "red wall",
         fontsize="small",
     )

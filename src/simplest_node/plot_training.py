@@ -18,7 +18,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from . import _checks
-from ._ticks import note_box
 from .linear import LinearProblem
 from .optimizers import GD, SGD, Adam, VarianceCorrected
 from .plot_variance import LOSS_FLOOR, _fix_log_limits
@@ -66,9 +65,10 @@ def training_figure(
     optimizer="GD", lr=0.05, a0=-2.0, t=1.0, n_iter=300, a_star=1.0, sigma=1.0, batch_size=8, seed=0, k_max=None
 ):
     """Chapter 4 widget: loss curve and path of iterates of one run (see the module docstring)."""
-    fig = Figure(figsize=(9.0, 3.4))
-    fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.075, right=0.985, bottom=0.14, top=0.86, wspace=0.25)
+    # The two panels stacked: at 6 in wide the text stays legible on a phone-width column.
+    fig = Figure(figsize=(6.0, 6.2))
+    fig.subplots(2, 1)
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.08, top=0.94, hspace=0.42)
     draw_training(fig, optimizer, lr, a0, t, n_iter, a_star, sigma, batch_size, seed, k_max)
     return fig
 
@@ -145,10 +145,20 @@ def draw_training(
         ax_loss.plot([last], [visible[last]], "x", color="C3", ms=9, mew=2)
     ax_loss.set_xlim(0, n_iter)
     ax_loss.set_xlabel("iteration k")
-    ax_loss.set_ylabel("Loss(a_k) (log scale)")
+    ax_loss.set_ylabel("Loss(aₖ) (log scale)")
     # An explicit y skips matplotlib's title placement (a costly layout pass on each update).
-    ax_loss.set_title(f"{optimizer}, lr = {lr:g}: loss", fontsize="medium", y=1.01)
-    note_box(ax_loss, _outcome_text(sweep, optimizer) + f"\ndotted: tolerance {TOL:g}", color=color)
+    ax_loss.set_title(f"{optimizer}, η = {lr:g}: loss", fontsize="medium", y=1.01)
+    ax_loss.text(
+        0.99,
+        0.98,
+        _outcome_text(sweep, optimizer) + f"\ndotted: tolerance {TOL:g}",
+        transform=ax_loss.transAxes,
+        ha="right",
+        va="top",
+        fontsize="small",
+        color=color,
+        bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"},
+    )
 
     # Right: the path on the landscape, over the range the run visits (and a* +- 1/t at least).
     edge = a_star + np.log(0.1) / problem.t
@@ -175,7 +185,7 @@ def draw_training(
     ax_path.set_ylabel("Loss(a) (log scale)")
     upto = "" if k_max == n_iter else f" up to k = {k_max}"
     ax_path.set_title(
-        f"path of the iterates{upto}, a0 = {a0:g}, t = {problem.t:g}, a* = {a_star:g}", fontsize="medium", y=1.01
+        f"path of the iterates{upto}, a₀ = {a0:g}, t = {problem.t:g}, a* = {a_star:g}", fontsize="medium", y=1.01
     )
     ax_path.legend(loc="lower right", fontsize="small")
     return sweep

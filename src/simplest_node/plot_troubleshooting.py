@@ -1,4 +1,4 @@
-"""Chapter 9 widget: the same data in another time unit, trained with the same learning rate.
+"""Chapter 10 widget: the same data in another time unit, trained with the same learning rate.
 
 ``time_rescaling_figure(c, lr, a0)`` trains plain gradient descent from a0 on the linear problem
 (a* = 1, t = 1) and on the same data measured in a time unit 1/c as long (t -> c t, a* -> a*/c,
@@ -27,10 +27,10 @@ RESCALING_SLIDERS = {
 
 
 def time_rescaling_figure(c=2.0, lr=0.1, a0=-1.0, n_iter=100):
-    """Chapter 9 widget: Loss against iteration for gradient descent in two time units (see module)."""
-    fig = Figure(figsize=(7.0, 3.8))
+    """Chapter 10 widget: Loss against iteration for gradient descent in two time units (see module)."""
+    fig = Figure(figsize=(6.0, 4.2))
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.13, top=0.91)
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.86)
     draw_time_rescaling(ax, c, lr, a0, n_iter)
     return fig
 
@@ -63,6 +63,6 @@ def draw_time_rescaling(ax, c=2.0, lr=0.1, a0=-1.0, n_iter=100):
     note_box(ax, "\n".join(notes))
     ax.set_xlabel("iteration k")
     ax.set_ylabel("Loss (log scale)")
-    ax.set_title(f"Same data, same lr = {lr:g}: effective rate lr c^2 = {lr * c * c:.3g} (a0 = {a0:g}, a* = 1)")
+    ax.set_title(f"Same data, same η = {lr:g}: effective rate ηc² = {lr * c * c:.3g}\n(a₀ = {a0:g}, a* = 1)")
     ax.legend(loc="lower left", fontsize="small")
     return runs

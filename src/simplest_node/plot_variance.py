@@ -83,9 +83,9 @@ def variance_corrected_figure(lr=0.5, a0=-5.0, t=1.0, safeguard="line search", n
     """Chapter 5 widget: Loss(a_k) against k, plain vs safeguarded variance-corrected rule."""
     # A bare Figure with fixed margins (see the README): Jupyter displays it, and an update skips
     # pyplot's figure manager and constrained layout.
-    fig = Figure(figsize=(7.0, 3.8))
+    fig = Figure(figsize=(6.0, 4.2))
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.13, top=0.91)
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.91)
     draw_variance_corrected(ax, lr, a0, t, safeguard, n_iter, a_star)
     return fig
 
@@ -110,9 +110,7 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
     _fix_log_limits(ax, [loss0] + [h.loss for h in runs.values()], ceiling=VIEW_CEILING)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         flow = loss0 * np.exp(-2.0 * lr * k)
-    ax.plot(
-        k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5, label="gradient flow: Loss(a0) exp(-2 lr k)"
-    )
+    ax.plot(k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5, label="gradient flow: Loss(a₀) exp(−2ηk)")
     styles = {"plain": ("C3", "--", "plain rule"), "safeguarded": ("C0", "-", f"with {safeguard}")}
     notes = []
     for name, history in runs.items():
@@ -132,9 +130,9 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
     ax.set_xlim(0, n_iter)
     note_box(ax, "\n".join(notes))
     ax.set_xlabel("iteration k")  # plain text throughout: no mathtext to lay out on each update
-    ax.set_ylabel("Loss(a_k) (log scale)")
-    # Plain text for labels that change with the sliders: each new mathtext string is parsed anew.
-    ax.set_title(f"Variance-corrected rule: lr = {lr:g}, a0 = {a0:g}, t = {problem.t:g}, a* = {a_star:g}")
+    ax.set_ylabel("Loss(aₖ) (log scale)")
+    # Plain (Unicode) text for labels that change with the sliders: mathtext is parsed anew each time.
+    ax.set_title(f"Variance-corrected rule: η = {lr:g}, a₀ = {a0:g}, t = {problem.t:g}, a* = {a_star:g}")
     ax.legend(loc="center right", fontsize="small")
     return runs
 

@@ -53,6 +53,9 @@ Public names (chapters and tests rely on them; keep them stable):
   ``adaptive_cost``, ``ADAPTIVE_METHODS``, ``RK45_STABILITY``, ``real_stability_limit``, ``BlowUpSolve``,
   ``blow_up_solve``, ``BacksolveRun``, ``backsolve_run``, ``implicit_midpoint_fit``
 * plot_troubleshooting: ``RESCALING_SLIDERS``, ``time_rescaling_figure``, ``draw_time_rescaling``
+* wide limits (one block: the limit kernel, the untied ResNet, the NTK along training):
+  ``gaussian_expectation``, ``limit_kernel`` (wide_kernel), ``untied_hidden`` (wide_untied),
+  ``NTKTrajectory``, ``ntk_trajectory``, ``kernel_drift`` (wide_training)
 """
 
 from .animation import scrubber
@@ -233,6 +236,11 @@ from .troubleshooting import (
 )
 from .plot_troubleshooting import RESCALING_SLIDERS, draw_time_rescaling, time_rescaling_figure
 
+# --- wide limits: the limit kernel, the untied ResNet, the NTK along training -------------------
+from .wide_kernel import gaussian_expectation, limit_kernel
+from .wide_untied import untied_hidden
+from .wide_training import NTKTrajectory, kernel_drift, ntk_trajectory
+
 __all__ = [
     "integrate",
     "step",
@@ -410,6 +418,13 @@ __all__ = [
     "RESCALING_SLIDERS",
     "time_rescaling_figure",
     "draw_time_rescaling",
+    # wide limits
+    "gaussian_expectation",
+    "limit_kernel",
+    "untied_hidden",
+    "NTKTrajectory",
+    "ntk_trajectory",
+    "kernel_drift",
 ]
 
 __version__ = "0.1.0"

@@ -50,7 +50,6 @@ def ntk_trajectory(model, weights, x, y, lr, checkpoints):
     n_iter = _checks.positive_int("max(checkpoints)", int(steps[-1]), minimum=0)
     _checks.bounded_work("ntk_trajectory", n_iter=n_iter + steps.size, n_steps=model.n_steps,
                          batch=weights.n_draws * weights.width * x.shape[0])
-    model.ntk(weights, x)  # checks the work of one NTK before training starts
     losses = [model.loss(weights, x, y)[None]]
     thetas, diverged = [], np.full(weights.n_draws, -1)
     done = 0

@@ -98,7 +98,8 @@ def limit_kernel(model, x, tied=True, n_quad=64):
     a = model.dt
     N = (K + 1) * B  # the Gaussians h_0, z_0, ..., z_{K-1}, B entries each
     C = np.zeros((N, N))
-    C[:B, :B] = model.sigma_u**2 * (x @ x.T) / d
+    with np.errstate(over="ignore", invalid="ignore"):
+        C[:B, :B] = model.sigma_u**2 * (x @ x.T) / d
     L = np.zeros((K + 1, B, N))  # h_k = L[k] @ (h_0, z_0, ...)
     L[:, :, :B] = np.eye(B)
     for k in range(1, K + 1):

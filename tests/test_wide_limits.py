@@ -10,7 +10,6 @@ from simplest_node import (
     gaussian_expectation,
     kernel_drift,
     limit_kernel,
-    monte_carlo,
     ntk_trajectory,
     sample_weights,
     train_wide,

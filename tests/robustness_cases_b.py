@@ -287,6 +287,23 @@ CASES = {
         )
     ),
     "ks_null_level": Case(lambda: (sn.ks_null_level, dict(n_samples=10, n_repeats=5, seed=0)), kinds={"seed": "seed"}),
+    # --- wide limits: wide_kernel, wide_untied, wide_training ----------------------------------
+    "gaussian_expectation": Case(
+        lambda: (sn.gaussian_expectation, dict(activation_name="tanh", var_a=1.0, var_b=0.5, cov_ab=0.2, n_quad=8))
+    ),
+    "limit_kernel": Case(
+        lambda: (sn.limit_kernel, dict(model=_model(), x=X2, tied=True, n_quad=8)), kinds={"model": OBJ}
+    ),
+    "untied_hidden": Case(
+        lambda: (sn.untied_hidden, dict(model=_model(), weights=_weights(), x=X2, seed=0)),
+        kinds={"model": OBJ, "weights": OBJ, "seed": "seed"},
+    ),
+    "ntk_trajectory": Case(
+        lambda: (sn.ntk_trajectory, dict(model=_model(), weights=_weights(), x=X2, y=Y2, lr=0.5, checkpoints=[0, 2])),
+        kinds={"model": OBJ, "weights": OBJ},
+    ),
+    "NTKTrajectory": Exempt(RECORD),
+    "kernel_drift": Case(lambda: (sn.kernel_drift, dict(theta=np.stack([np.eye(2), 2 * np.eye(2)])))),
     # --- plot_wide -----------------------------------------------------------------------------
     "wide_histogram_figure": Case(
         lambda: (sn.wide_histogram_figure, dict(activation="relu", width=2, T=1.0, scaling="1/T", n_draws=20, seed=0)),

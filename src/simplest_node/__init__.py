@@ -23,6 +23,9 @@ Every public name of a module (its ``__all__``) is importable as ``simplest_node
 * ``hamiltonian_implicit``: a non-separable Hamiltonian model trained through the implicit midpoint rule
 * ``mlp_imde``: a deep tanh MLP field trained through a solver, against the IMDE; the damped cubic oscillator
 * ``wide``: the weight-tied width-n Neural ODE, its gradients and kernels
+* ``wide_kernel``: the infinite-width NNGP kernel of the Euler-discretized wide model, from its recursion
+* ``wide_untied``: the untied ResNet, a fresh weight matrix per step
+* ``wide_training``: the neural tangent kernel recorded along gradient descent
 * ``troubleshooting``: small experiments answering newcomers' questions
 * ``mlp_field``: a small MLP vector field trained as a Neural ODE, with backprop and adjoint gradients
 * ``plot_model``, ``plot_landscape``, ``plot_gradients``, ``plot_training``, ``plot_variance``,
@@ -61,6 +64,9 @@ MODULES = (
     "hamiltonian_implicit",
     "mlp_imde",
     "wide",
+    "wide_kernel",
+    "wide_untied",
+    "wide_training",
     "troubleshooting",
     "mlp_field",
     "plot_model",

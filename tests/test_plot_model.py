@@ -23,7 +23,7 @@ def test_figure_is_labelled():
     fig = simplest_model_figure(a0=0.5, t=1.0, sigma=1.0)
     left, right = fig.axes
     assert left.get_xlabel() and left.get_ylabel() and right.get_xlabel() and right.get_ylabel()
-    assert "Loss(a = 0.5)" in right.get_title()
+    assert "a₀ = 0.5: Loss(a₀) = " in right.get_title()
     plt.close(fig)
 
 

@@ -1,7 +1,8 @@
 """Chapter 3 figures: gradient errors against n_steps, the cost of backprop vs adjoint, and the
 widget comparing the three gradients over a.
 
-Pure functions of their arguments returning bare matplotlib Figures.
+Pure functions of their arguments returning bare matplotlib Figures, 6 in wide with multi-panel
+figures stacked, so that their text stays legible on a phone-width column.
 """
 
 import numpy as np
@@ -18,7 +19,7 @@ from .gradients import (
     discrete_optimum,
 )
 from .linear import LinearProblem
-from .runge_kutta import BUTCHER_TABLEAUX
+from .runge_kutta import BUTCHER_TABLEAUX, RK_METHODS
 from .solvers import ORDERS
 
 __all__ = [
@@ -31,31 +32,38 @@ __all__ = [
 
 # The chapter's sliders: name -> (min, max, step, default), or a list of options for dropdowns.
 GRADIENT_SLIDERS = {
-    "method": ["euler", "midpoint", "rk4"],
+    "method": list(RK_METHODS),
     "n_steps": (1, 32, 1, 4),
     "t": (0.2, 3.0, 0.1, 1.0),
 }
 
 
 def gradient_error_figure(table):
-    """Relative gradient error against n_steps (log-log): backprop solid, adjoint dashed."""
+    """Relative gradient error against n_steps (log-log): backprop solid, adjoint dashed, one colour per
+    method, and a dotted guide n^-p for each distinct order p."""
     if not isinstance(table, ErrorTable):
         raise TypeError(f"table must be an ErrorTable, got {type(table).__name__}")
-    fig = Figure(figsize=(6.8, 4.0), layout="constrained")
+    fig = Figure(figsize=(6.0, 4.8), layout="constrained")
     ax = fig.add_subplot()
     n = table.n_steps
+    guided = set()
     for k, m in enumerate(table.methods):
-        ax.loglog(n, table.backprop[m], "o-", color=f"C{k}", label=f"{m}: backprop")
-        ax.loglog(n, table.adjoint[m], "s--", color=f"C{k}", label=f"{m}: adjoint")
+        ax.loglog(n, table.backprop[m], "o-", color=f"C{k}", label=m)
+        ax.loglog(n, table.adjoint[m], "s--", color=f"C{k}")
         order = ORDERS[m]
+        if order in guided:  # methods of one order share a guide
+            continue
+        guided.add(order)
         guide = table.backprop[m][0] * (n / n[0]) ** (-order)
-        ax.loglog(n, guide / 3, ":", color=f"C{k}", lw=1)
-        ax.text(n[-1] * 1.08, guide[-1] / 3, f"$n^{{-{order}}}$", color=f"C{k}", va="center")
+        ax.loglog(n, guide / 3, ":", color="0.4", lw=1)
+        ax.text(n[-1] * 1.08, guide[-1] / 3, f"$n^{{-{order}}}$", color="0.3", va="center")
+    ax.plot([], [], "k-", label="backprop (solid)")
+    ax.plot([], [], "k--", label="adjoint (dashed)")
     ax.set_xlim(n[0] / 1.3, n[-1] * 1.6)
     ax.set_xlabel("solver steps $n$ over $[0, t]$")
     ax.set_ylabel("relative error of the gradient")
-    ax.set_title(f"Gradient error at $a = {table.a:g}$ against the closed form")
-    ax.legend(fontsize="small", ncol=1, loc="lower left")
+    ax.set_title(f"Gradient error at $a = {table.a:g}$\nagainst the closed form")
+    ax.legend(fontsize="small", ncol=2, loc="lower left")
     return fig
 
 
@@ -63,8 +71,8 @@ def gradient_cost_figure(cost):
     """Memory (floats kept, traced peak bytes) and wall time of backprop vs adjoint against n_steps."""
     if not isinstance(cost, CostTable):
         raise TypeError(f"cost must be a CostTable, got {type(cost).__name__}")
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
-    ax_mem, ax_time = fig.subplots(1, 2)
+    fig = Figure(figsize=(6.0, 7.6), layout="constrained")
+    ax_mem, ax_time = fig.subplots(2, 1)
     n = cost.n_steps
     ax_mem.loglog(n, 8 * cost.backprop_floats, "o-", color="C3", label="backprop: stored floats x 8 B")
     ax_mem.loglog(n, cost.backprop_peak_bytes, "o:", color="C3", label="backprop: traced peak")
@@ -86,12 +94,12 @@ def gradient_cost_figure(cost):
 def gradients_figure(method="euler", n_steps=4, t=1.0, a_star=1.0, sigma=1.0):
     """Chapter 3 widget: the exact and the discrete loss, and the three gradients, over a.
 
-    Left: Loss(a) of the exact flow and of the solver (``method``, ``n_steps``) with a* and the
-    solver's optimum a_h marked. Right: the closed-form, backprop and adjoint gradients.
+    Top: Loss(a) of the exact flow and of the solver (``method``, ``n_steps``) with a* and the
+    solver's optimum a_h marked. Bottom: the closed-form, backprop and adjoint gradients.
     """
-    fig = Figure(figsize=(9.5, 3.5))
-    axes = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.84, wspace=0.28)
+    fig = Figure(figsize=(6.0, 6.8))
+    axes = fig.subplots(2, 1)
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.08, top=0.91, hspace=0.55)
     draw_gradients(axes, method, n_steps, t, a_star, sigma)
     return fig
 
@@ -114,7 +122,7 @@ def draw_gradients(axes, method="euler", n_steps=4, t=1.0, a_star=1.0, sigma=1.0
         g_adj = adjoint_gradient(exact, grid, method, n_steps)
     try:
         a_h = float(discrete_optimum(a_star, t, method, n_steps))
-        note = f"a_h = {a_h:.4g}, a_h - a* = {a_h - a_star:.3g}"
+        note = f"aₕ = {a_h:.4g}, aₕ − a* = {a_h - a_star:.3g}"
     except ValueError:
         a_h, note = np.nan, "no solver optimum near a* (step too large)"
     ax_loss.axvline(a_star, color="k", ls=":", lw=1)
@@ -138,7 +146,7 @@ def draw_gradients(axes, method="euler", n_steps=4, t=1.0, a_star=1.0, sigma=1.0
     gtop = float(np.max(np.abs(finite))) if finite.size and np.max(np.abs(finite)) > 0 else 1.0
     ax_grad.set_ylim(-1.1 * gtop, 1.1 * gtop)
     ax_grad.set_xlabel("parameter a (1/time)")
-    ax_grad.set_ylabel("Loss'(a)")
+    ax_grad.set_ylabel("Loss′(a)")
     set_title(ax_grad, f"three gradients, {method}, n = {n_steps}", fontsize=10)
     ax_grad.legend(fontsize="small", loc="upper left")
     for ax in axes:  # few ticks: each tick label is a text layout on every redraw

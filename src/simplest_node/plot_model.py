@@ -25,15 +25,16 @@ SIMPLEST_MODEL_SLIDERS = {
 def simplest_model_figure(a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, seed=0):
     """Chapter 1: trajectories of the model x' = a0 x against the data, and Loss(a) with a0 marked.
 
-    Left: ``n_paths`` initial states x0 ~ N(0, sigma^2) (seeded) flowed by the true rate a* and by
-    the model's rate a0 up to the sampling time t. Right: the expected loss over a in [-3, 3] with
+    Top: ``n_paths`` initial states x0 ~ N(0, sigma^2) (seeded) flowed by the true rate a* and by
+    the model's rate a0 up to the sampling time t. Bottom: the expected loss over a in [-3, 3] with
     the current a0 marked; the title reports Loss(a0).
     """
     # A bare Figure (not pyplot's) and fixed margins: pyplot's figure manager and constrained
     # layout would each cost more than the drawing itself. Jupyter displays a Figure directly.
-    fig = Figure(figsize=(9, 3.4))
-    axes = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.9, wspace=0.3)
+    # The two panels stacked: at 6 in wide the text stays legible on a phone-width column.
+    fig = Figure(figsize=(6.0, 6.4))
+    axes = fig.subplots(2, 1)
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.08, top=0.94, hspace=0.42)
     draw_simplest_model(axes, a0, t, sigma, a_star, n_paths, seed)
     return fig
 
@@ -53,7 +54,7 @@ def draw_simplest_model(axes, a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, s
         ax_path.plot(times, true_paths, color="C0", lw=1.5)
         ax_path.plot(times, model_paths, color="C3", lw=1.5, ls="--")
         ax_path.plot([], [], color="C0", label=f"data: a* = {problem.a_star:g}")
-        ax_path.plot([], [], color="C3", ls="--", label=f"model: a = {a0:g}")
+        ax_path.plot([], [], color="C3", ls="--", label=f"model: a₀ = {a0:g}")
         ax_path.axvline(problem.t, color="0.5", lw=0.8)
         ax_path.set_xlabel("time s")
         ax_path.set_ylabel("state x(s)")
@@ -66,22 +67,23 @@ def draw_simplest_model(axes, a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, s
         ax_loss.semilogy(grid, problem.loss(grid), color="k")
         loss_a0 = float(problem.loss(a0))
         if np.isfinite(loss_a0) and loss_a0 > 0:
-            ax_loss.semilogy([a0], [loss_a0], "o", color="C3", label="current a")
+            ax_loss.semilogy([a0], [loss_a0], "o", color="C3", label="current a₀")
             ax_loss.legend(loc="lower right", fontsize="small")
         ax_loss.axvline(problem.a_star, color="C0", lw=0.8, ls=":")
         ax_loss.set_xlabel("parameter a")
         ax_loss.set_ylabel("Loss(a), log scale")
-        set_title(ax_loss, f"Loss(a = {a0:g}) = {loss_a0:.3g}")
+        set_title(ax_loss, f"a₀ = {a0:g}: Loss(a₀) = {loss_a0:.3g}")
     for ax in axes:  # few ticks, no minor ticks, plain-text log labels: each tick costs every redraw
         few_ticks(ax)
 
 
 def mlp_field_figure(fit, horizon=8.0, n_paths=4, n_arrows=15, seed=1):
-    """Chapter 1: the true field A* x (left) and the learned MLP field of ``fit`` (right), an ``MLPFit``.
+    """Chapter 1: the true field A* x (top) and the learned MLP field of ``fit`` (bottom), an ``MLPFit``.
 
     Arrows show each field on a grid of [-2.5, 2.5]^2; curves are trajectories from ``n_paths``
-    seeded initial states up to time ``horizon``: exact (e^{A* s} x0) on the left and on the right
-    (grey, for comparison), the learned model's (RK4, steps of at most 0.05) dashed on the right.
+    seeded initial states up to time ``horizon``: exact (e^{A* s} x0) on the top and on the bottom
+    (grey, for comparison), the learned model's (RK4, steps of at most 0.05) dashed on the bottom.
+    The panels are stacked so that at 6 in wide the text stays legible on a phone-width column.
     """
     from scipy.linalg import expm
 
@@ -94,7 +96,9 @@ def mlp_field_figure(fit, horizon=8.0, n_paths=4, n_arrows=15, seed=1):
     n_paths = _checks.positive_int("n_paths", n_paths, maximum=50)
     n_arrows = _checks.positive_int("n_arrows", n_arrows, minimum=2, maximum=60)
     rng = np.random.default_rng(_checks.seed("seed", seed))
-    n_steps = _checks.positive_int("horizon / 0.05", int(np.ceil(horizon / 0.05)), maximum=100_000)
+    if horizon > 0.05 * 100_000:  # steps of at most 0.05, at most 100 000 of them
+        raise ValueError(f"horizon must be at most 5000 (at most 100000 steps of 0.05), got {horizon!r}")
+    n_steps = int(np.ceil(horizon / 0.05))
     field, theta, A_star = fit.problem.field, fit.theta, fit.A_star
 
     x0 = rng.uniform(-2.0, 2.0, size=(n_paths, 2))
@@ -109,9 +113,9 @@ def mlp_field_figure(fit, horizon=8.0, n_paths=4, n_arrows=15, seed=1):
 
     g = np.linspace(-2.5, 2.5, n_arrows)
     grid = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
-    fig = Figure(figsize=(9, 4.2))
-    axes = fig.subplots(1, 2, sharex=True, sharey=True)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.9, wspace=0.08)
+    fig = Figure(figsize=(6.0, 10.0))
+    axes = fig.subplots(2, 1, sharex=True, sharey=True)
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.06, top=0.96, hspace=0.12)
     with np.errstate(over="ignore", invalid="ignore"):
         learned_field = np.nan_to_num(field._field(theta, grid))
     for ax, arrows, title in (
@@ -120,11 +124,11 @@ def mlp_field_figure(fit, horizon=8.0, n_paths=4, n_arrows=15, seed=1):
     ):
         ax.quiver(grid[:, 0], grid[:, 1], arrows[:, 0], arrows[:, 1], color="0.6", angles="xy")
         set_title(ax, title)
-        ax.set_xlabel("position q")
+        ax.set_ylabel("velocity q′")
         ax.set_xlim(-2.6, 2.6)
         ax.set_ylim(-2.6, 2.6)
         ax.set_aspect("equal")
-    axes[0].set_ylabel("velocity q'")
+    axes[1].set_xlabel("position q")
     for p in range(n_paths):
         axes[0].plot(true_paths[:, p, 0], true_paths[:, p, 1], color=f"C{p}", lw=1.8)
         axes[1].plot(true_paths[:, p, 0], true_paths[:, p, 1], color="0.75", lw=3)

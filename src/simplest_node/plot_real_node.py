@@ -1,0 +1,69 @@
+"""Chapter 9 widget: the untrained MLP field at a chosen initial output scale and horizon.
+
+``scale_horizon_figure`` is a pure function of the slider values (the last layer's scale and the
+horizon t): it draws the eight data series of the damped cubic oscillator over [0, t] and the
+trajectories of the untrained field from the same initial states (fixed-step Tsit5, 20 steps, one
+compiled solve reused by every update), with the relative loss (the MSE over that of the zero field)
+in the title. Imported explicitly (``from simplest_node import plot_real_node``), like real_node.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import _checks
+from ._ticks import set_title
+from . import real_node
+
+__all__ = ["SCALE_HORIZON_SLIDERS", "scale_horizon_figure", "draw_scale_horizon"]
+
+# name -> (min, max, step, default), as the chapter's sliders use them
+SCALE_HORIZON_SLIDERS = {"log10_scale": (-2.0, 1.5, 0.25, 0.0), "horizon": (0.5, 8.0, 0.5, 1.0)}
+N_TIMES = 40  # points drawn per trajectory
+
+
+def _curves(log10_scale, horizon):
+    y0, ts, ys = real_node.make_data(8, horizon, N_TIMES, 0)
+    field = real_node.init_field(32, 10.0**log10_scale, 0)
+    model = np.asarray(real_node.solve(field, y0, ts, n_steps=N_TIMES).ys)
+    model = np.where(np.isfinite(model), model, np.nan)  # a diverged curve is not drawn
+    with np.errstate(invalid="ignore"):
+        mse = np.mean((model - ys) ** 2)
+    relative = mse / np.mean((ys - y0[None]) ** 2)
+    return y0, ys, model, relative if np.isfinite(relative) else np.inf
+
+
+def draw_scale_horizon(ax, log10_scale, horizon):
+    """Draw the data (solid) and the untrained field's trajectories (dashed) on ``ax``."""
+    ax = _checks.axes("ax", ax)
+    log10_scale = _checks.finite("log10_scale", log10_scale)
+    if not -3 <= log10_scale <= 2:
+        raise ValueError(f"log10_scale must lie in [-3, 2], got {log10_scale!r}")
+    horizon = real_node._horizon("horizon", horizon)
+    if horizon > 20:
+        raise ValueError(f"horizon must be at most 20, got {horizon!r}")
+    y0, ys, model, relative = _curves(log10_scale, horizon)
+    ax.clear()
+    for i in range(len(y0)):
+        data = np.vstack([y0[i], ys[:, i]])
+        ax.plot(data[:, 0], data[:, 1], color=f"C{i % 10}", lw=1.5)
+        curve = np.vstack([y0[i], model[:, i]])
+        ax.plot(curve[:, 0], curve[:, 1], color=f"C{i % 10}", lw=1.2, ls="--")
+        ax.plot(*y0[i], "o", color=f"C{i % 10}", ms=4)
+    ax.plot([], [], "k-", label="data (true field)")
+    ax.plot([], [], "k--", label="untrained MLP field")
+    ax.set_xlim(-2.5, 2.5)
+    ax.set_ylim(-2.5, 2.5)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.legend(loc="lower left", fontsize="small")
+    text = "diverged" if not np.isfinite(relative) else f"{relative:.3g}"
+    set_title(ax, f"scale $10^{{{log10_scale:g}}}$, $t = {horizon:g}$: relative loss {text}")
+    return relative
+
+
+def scale_horizon_figure(log10_scale=0.0, horizon=1.0):
+    """The widget's figure: ``draw_scale_horizon`` on a new Figure (returned)."""
+    fig = Figure(figsize=(6.0, 5.2), dpi=90, layout="constrained")
+    draw_scale_horizon(fig.add_subplot(), log10_scale, horizon)
+    return fig

@@ -45,9 +45,9 @@ def draw_scale_horizon(ax, log10_scale, horizon):
     log10_scale = _checks.finite("log10_scale", log10_scale)
     if not -3 <= log10_scale <= 2:
         raise ValueError(f"log10_scale must lie in [-3, 2], got {log10_scale!r}")
-    horizon = real_node._horizon("horizon", horizon)
-    if horizon > 20:
-        raise ValueError(f"horizon must be at most 20, got {horizon!r}")
+    horizon = _checks.positive_finite("horizon", horizon)
+    if not 0.1 <= horizon <= 20:
+        raise ValueError(f"horizon must lie in [0.1, 20], got {horizon!r}")
     y0, ys, model, relative = _curves(log10_scale, horizon)
     ax.clear()
     for i in range(len(y0)):

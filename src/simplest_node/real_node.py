@@ -73,10 +73,13 @@ class RK4(diffrax.AbstractERK):
         return 4
 
 
+MIN_HORIZON = 1e-3  # shorter, the states barely move and relative losses are 0 / 0
+
+
 def _horizon(name, value):
     value = _checks.positive_finite(name, value)
-    if value > MAX_HORIZON:
-        raise ValueError(f"{name} must be at most {MAX_HORIZON}, got {value!r}")
+    if not MIN_HORIZON <= value <= MAX_HORIZON:
+        raise ValueError(f"{name} must lie in [{MIN_HORIZON:g}, {MAX_HORIZON:g}], got {value!r}")
     return value
 
 
@@ -122,8 +125,18 @@ def _field(name, value):
 
 
 def cubic_field(t, y, args=None):
-    """The true field A y^3 for a state y of shape (..., 2); diffrax's (t, y, args) signature."""
-    return (jnp.asarray(y) ** 3) @ jnp.asarray(TRUE_A).T
+    """The true field A y^3 (NumPy) for states y of shape (..., 2), |y| <= 1e100; diffrax's
+    (t, y, args) signature (inside a solve the module uses its JAX twin)."""
+    y = _checks.finite_array("y", y)
+    if y.ndim == 0 or y.shape[-1] != 2:
+        raise ValueError(f"y must hold states of shape (..., 2), got shape {y.shape}")
+    if np.max(np.abs(y), initial=0.0) > 1e100:
+        raise ValueError("y must lie within [-1e100, 1e100] (its cube would overflow)")
+    return (y**3) @ TRUE_A.T
+
+
+def _cubic(t, y, args=None):
+    return (y**3) @ jnp.asarray(TRUE_A).T
 
 
 def _true_solve(y0, ts):
@@ -365,6 +378,8 @@ def continuation_study(horizon=4.0, fraction=0.1, n_seeds=8, lr=0.01, n_iter=100
     continuation run are its losses on the short series."""
     horizon = _horizon("horizon", horizon)
     fraction = _checks.open_interval("fraction", fraction, 0.0, 1.0)
+    if fraction * horizon < MIN_HORIZON:
+        raise ValueError(f"fraction x horizon must be at least {MIN_HORIZON:g}, got fraction = {fraction!r}")
     n_seeds = _checks.positive_int("n_seeds", n_seeds, maximum=RUNS // 4)
     lr = _lr("lr", lr)
     n_iter = _checks.positive_int("n_iter", n_iter, maximum=10_000)
@@ -557,7 +572,7 @@ def gradient_study(field, y0, ts, ys, rtols=(1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
 # --- stiffness: explicit against implicit -------------------------------------------------------
 
 def _stiff_field(t, y, lam):
-    return cubic_field(t, y) - lam * jnp.array([1.0, 0.0]) * y
+    return _cubic(t, y) - lam * jnp.array([1.0, 0.0]) * y
 
 
 @eqx.filter_jit

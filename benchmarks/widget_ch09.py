@@ -5,9 +5,9 @@ import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-from widget_timing import report  # noqa: E402
+from widget_timing import report
 
-from simplest_node.plot_real_node import scale_horizon_figure  # noqa: E402
+from simplest_node.plot_real_node import scale_horizon_figure
 
 SETTINGS = [{"log10_scale": s, "horizon": t} for s, t in [(0.0, 1.0), (-1.0, 4.0), (1.0, 8.0), (0.5, 2.0)]]
 

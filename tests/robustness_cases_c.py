@@ -8,9 +8,9 @@ returning it (``_warm``), so that the timed calls measure the work, as a reader'
 """
 
 import numpy as np
+from robustness import Case, Exempt
 
 import simplest_node as sn  # noqa: F401  (the registered names resolve through it)
-from robustness import Case, Exempt
 from simplest_node import plot_real_node, real_node
 
 _WARM = set()

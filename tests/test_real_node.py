@@ -10,15 +10,15 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import simplest_node as sn
-from conftest import ROOT
 
 jax = pytest.importorskip("jax")
 diffrax = pytest.importorskip("diffrax")
-from simplest_node import real_node  # noqa: E402  (needs JAX)
+import jax.numpy as jnp
 
-import jax.numpy as jnp  # noqa: E402
+from simplest_node import real_node
 
 SOLVERS = {"euler": diffrax.Euler(), "midpoint": diffrax.Midpoint(), "heun": diffrax.Heun(), "rk4": real_node.RK4()}
 

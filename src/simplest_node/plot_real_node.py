@@ -12,11 +12,10 @@ from functools import lru_cache
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import _checks
+from . import _checks, real_node
 from ._ticks import set_title
-from . import real_node
 
-__all__ = ["SCALE_HORIZON_SLIDERS", "scale_horizon_figure", "draw_scale_horizon"]
+__all__ = ["SCALE_HORIZON_SLIDERS", "draw_scale_horizon", "scale_horizon_figure"]
 
 # name -> (min, max, step, default), as the chapter's sliders use them
 SCALE_HORIZON_SLIDERS = {"log10_scale": (-2.0, 1.5, 0.25, 0.0), "horizon": (0.5, 8.0, 0.5, 1.0)}

@@ -22,32 +22,32 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-import diffrax  # noqa: E402
-import equinox as eqx  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
-import optimistix as optx  # noqa: E402
-from scipy.integrate import solve_ivp  # noqa: E402
+import diffrax
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+import optax
+import optimistix as optx
+from scipy.integrate import solve_ivp
 
-from . import _checks  # noqa: E402
+from . import _checks
 
 __all__ = [
-    "TRUE_A",
-    "cubic_field",
-    "make_data",
-    "init_field",
-    "solve",
-    "train_grid",
-    "settling_step",
-    "continuation_study",
-    "fit_lm",
-    "fit_adam",
-    "gradient_study",
-    "stiff_step_counts",
-    "one_step_pairs",
-    "fit_one_step",
     "RK4",
+    "TRUE_A",
+    "continuation_study",
+    "cubic_field",
+    "fit_adam",
+    "fit_lm",
+    "fit_one_step",
+    "gradient_study",
+    "init_field",
+    "make_data",
+    "one_step_pairs",
+    "settling_step",
+    "solve",
+    "stiff_step_counts",
+    "train_grid",
 ]
 
 TRUE_A = np.array([[-0.1, 2.0], [-2.0, -0.1]])
@@ -309,7 +309,7 @@ def _train_runs(params, data, use_adam, width, n_iter, n_steps, lr_gd, lr_adam):
     p, losses = run(stack(params), jnp.asarray(np.stack([d[0] for d in data])),
                     jnp.asarray([d[1][-1] for d in data]), jnp.asarray(np.stack([d[2] for d in data])),
                     jnp.asarray(list(use_adam) + [True] * pad), jnp.asarray(lr_gd), jnp.asarray(lr_adam))
-    return [jax.tree_util.tree_map(lambda a: a[i], p) for i in range(n)], np.asarray(losses)[:n], static
+    return [jax.tree_util.tree_map(lambda a, i=i: a[i], p) for i in range(n)], np.asarray(losses)[:n], static
 
 
 def _params(width, scale, seed):

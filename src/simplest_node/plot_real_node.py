@@ -10,6 +10,7 @@ in the title. Imported explicitly (``from simplest_node import plot_real_node``)
 from functools import lru_cache
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from . import _checks, real_node
@@ -49,12 +50,13 @@ def draw_scale_horizon(ax, log10_scale, horizon):
         raise ValueError(f"horizon must lie in [0.1, 20], got {horizon!r}")
     y0, ys, model, relative = _curves(log10_scale, horizon)
     ax.clear()
-    for i in range(len(y0)):
-        data = np.vstack([y0[i], ys[:, i]])
-        ax.plot(data[:, 0], data[:, 1], color=f"C{i % 10}", lw=1.5)
-        curve = np.vstack([y0[i], model[:, i]])
-        ax.plot(curve[:, 0], curve[:, 1], color=f"C{i % 10}", lw=1.2, ls="--")
-        ax.plot(*y0[i], "o", color=f"C{i % 10}", ms=4)
+    colors = [f"C{i % 10}" for i in range(len(y0))]
+    # one collection per kind of curve: a widget update draws three artists, not three per series
+    data = [np.vstack([y0[i], ys[:, i]]) for i in range(len(y0))]
+    curves = [np.vstack([y0[i], model[:, i]]) for i in range(len(y0))]
+    ax.add_collection(LineCollection(data, colors=colors, linewidths=1.5))
+    ax.add_collection(LineCollection(curves, colors=colors, linewidths=1.2, linestyles="--"))
+    ax.scatter(y0[:, 0], y0[:, 1], c=colors, s=16, zorder=3)
     ax.plot([], [], "k-", label="data (true field)")
     ax.plot([], [], "k--", label="untrained MLP field")
     ax.set_xlim(-2.5, 2.5)
@@ -70,6 +72,7 @@ def draw_scale_horizon(ax, log10_scale, horizon):
 
 def scale_horizon_figure(log10_scale=0.0, horizon=1.0):
     """The widget's figure: ``draw_scale_horizon`` on a new Figure (returned)."""
-    fig = Figure(figsize=(6.0, 5.2), dpi=90, layout="constrained")
+    fig = Figure(figsize=(6.0, 5.2), dpi=90)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.1, top=0.92)  # fixed: no layout engine per update
     draw_scale_horizon(fig.add_subplot(), log10_scale, horizon)
     return fig

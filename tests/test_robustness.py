@@ -28,9 +28,10 @@ import simplest_node as sn
 from robustness import Case, Exempt
 from robustness_cases_a import CASES as CASES_A
 from robustness_cases_b import CASES as CASES_B
+from robustness_cases_c import CASES as CASES_C
 
 BUDGET = 5.0  # seconds one call may take; valid registered calls are chosen to take far less
-CASES = {**CASES_A, **CASES_B}
+CASES = {**CASES_A, **CASES_B, **CASES_C}
 
 
 HUGE = 10**12

@@ -31,7 +31,7 @@ Every public name of a module (its ``__all__``) is importable as ``simplest_node
 * ``plot_model``, ``plot_landscape``, ``plot_gradients``, ``plot_training``, ``plot_variance``,
   ``plot_beyond``, ``plot_imde``, ``plot_wide``, ``plot_troubleshooting``: each chapter's figures
 
-Not imported here: ``real_node`` (the chapter on a real Neural ODE; it needs JAX, which
+Not imported here: ``real_node`` and ``plot_real_node`` (the chapter on a real Neural ODE; they need JAX, which
 ``import simplest_node`` never imports). Private modules (``_checks``, ``_ticks``) export nothing.
 """
 
@@ -79,7 +79,7 @@ MODULES = (
     "plot_wide",
     "plot_troubleshooting",
 )
-SEPARATE_MODULES = ("real_node",)  # import them as simplest_node.<name>
+SEPARATE_MODULES = ("real_node", "plot_real_node")  # import them as simplest_node.<name>
 
 __all__ = []
 for _name in MODULES:

@@ -10,6 +10,9 @@
 * Saved ipywidgets state is dropped from the pages: the static site shows each widget's figure as
   an image and a kernel-free animation instead (widget outputs are tagged ``remove-output``), so
   the state would be dead weight, and the widget manager that reads it would come from a CDN.
+* The notebooks offered for download (``_sources/**/*.ipynb``) are stored without outputs: their
+  figures are already on the pages, the copies with outputs doubled the site's weight, and a
+  reader who downloads a chapter runs it.
 """
 
 import shutil
@@ -58,9 +61,25 @@ def clean_page_scripts(app, pagename, templatename, context, doctree):
         context["script_files"][:] = scripts
 
 
+def strip_downloads(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    import nbformat
+
+    for path in (Path(app.outdir) / "_sources").rglob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        notebook.metadata.pop("widgets", None)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+                cell.metadata.pop("execution", None)
+        nbformat.write(notebook, path)
+
+
 def setup(app):
     mathjax_source()  # fail early, with a clear message, if the package is missing
     app.connect("build-finished", copy_mathjax)
+    app.connect("build-finished", strip_downloads)
     # After myst-nb (priority 500) has added its per-page scripts.
     app.connect("html-page-context", clean_page_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

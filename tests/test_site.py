@@ -37,3 +37,14 @@ def test_bibliography_labels_read_as_the_text_cites(site_html):
     page = (site_html / "bibliography.html").read_text()
     assert "Chen et al., 2018" in page and "Kingma and Ba, 2015" in page
     assert "[CRBD18]" not in page  # pybtex's alpha label, which the text never uses
+
+
+def test_downloadable_notebooks_carry_no_outputs(site_html):
+    import nbformat
+
+    notebooks = sorted((site_html / "_sources").rglob("*.ipynb"))
+    assert notebooks, "no notebook offered for download"
+    with_outputs = [
+        path.name for path in notebooks if any(cell.get("outputs") for cell in nbformat.read(path, as_version=4).cells)
+    ]
+    assert not with_outputs, f"downloadable notebooks with outputs: {with_outputs}"

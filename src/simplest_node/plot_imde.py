@@ -3,10 +3,10 @@
 ``imde_figure(method, n_sub, a_star)`` trains the rate a of dx/dt = a x on exact data
 x(T) = e^{a* T} x0 (T = 1) with ``n_sub`` steps of ``method`` (h = T / n_sub) and draws
 
-* left: the learned rate against the step h: the exact IMDE curve a_h = ``linear_rate(a*, h)``
+* top: the learned rate against the step h: the exact IMDE curve a_h = ``linear_rate(a*, h)``
   (where a real rate exists), its series truncated at order 3, the true a*, and the trained value
   at the chosen h;
-* right: the trajectories on [0, T]: the truth e^{a* t}, the solver path of the learned model
+* bottom: the trajectories on [0, T]: the truth e^{a* t}, the solver path of the learned model
   (which hits the truth at every grid point t_k = k h) and the exact flow e^{a t} of the learned
   field (which does not).
 
@@ -39,9 +39,9 @@ MAX_SUB = 10_000  # the figure's largest n_sub (the solver path draws n_sub + 1 
 
 def imde_figure(method="euler", n_sub=2, a_star=-1.0):
     """Chapter 7 widget (a bare Figure with two axes); see the module docstring."""
-    fig = Figure(figsize=(8.4, 3.2))
-    axes = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.09, right=0.985, bottom=0.14, top=0.9, wspace=0.26)
+    fig = Figure(figsize=(6.0, 6.0))
+    axes = fig.subplots(2, 1)
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.08, top=0.94, hspace=0.42)
     draw_imde(axes, method, n_sub, a_star)
     return fig
 

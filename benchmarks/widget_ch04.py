@@ -2,7 +2,7 @@
 
 from widget_timing import report
 
-from simplest_node.plot_training import training_figure
+from simplest_node.figures.training import training_figure
 
 SETTINGS = [
     {"optimizer": optimizer, "lr": lr, "a0": a0, "t": t}

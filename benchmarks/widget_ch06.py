@@ -2,7 +2,7 @@
 
 from widget_timing import report
 
-from simplest_node.plot_beyond import beyond_figure
+from simplest_node.figures.beyond import beyond_figure
 
 SETTINGS = [
     {"d": d, "optimizer": optimizer, "lr": lr, "coupling": coupling, "seed": seed}

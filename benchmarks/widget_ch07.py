@@ -2,7 +2,7 @@
 
 from widget_timing import report
 
-from simplest_node.plot_imde import imde_figure
+from simplest_node.figures.imde import imde_figure
 
 SETTINGS = [
     {"method": method, "n_sub": n_sub, "a_star": a_star}

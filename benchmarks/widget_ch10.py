@@ -2,7 +2,7 @@
 
 from widget_timing import report
 
-from simplest_node.plot_troubleshooting import time_rescaling_figure
+from simplest_node.figures.troubleshooting import time_rescaling_figure
 
 SETTINGS = [
     {"c": c, "lr": lr, "a0": a0}

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from simplest_node.nonlinear import (
     NONLINEAR_OPTIMIZERS,
     DiagonalScaled,
-    GaussNewton2,
+    LevenbergMarquardt,
     NonlinearProblem,
     nonlinear_optimizer,
     train_nonlinear,
@@ -106,7 +106,7 @@ def test_valley_curve():
 def test_gauss_newton_converges_and_diagonal_decreases():
     p = NonlinearProblem(a_star=-1.0, b_star=1.0, sigma=0.5)
     theta0 = np.array([[-2.0, 0.5], [0.5, 2.0], [-0.3, -0.4]])
-    h = train_nonlinear(p, GaussNewton2(1.0, line_search=True), theta0, 40, tol=1e-20)
+    h = train_nonlinear(p, LevenbergMarquardt(1.0, line_search=True), theta0, 40, tol=1e-20)
     assert np.all(h.converged_at(1e-20) > 0)
     h = train_nonlinear(p, DiagonalScaled(1.0, line_search=True), theta0, 20)
     assert np.all(np.diff(h.loss, axis=0) <= 0)
@@ -130,7 +130,7 @@ def test_train_nonlinear_flags_divergence():
 
 def test_tol_freezes_runs():
     p = NonlinearProblem(sigma=0.5)
-    h = train_nonlinear(p, GaussNewton2(1.0, line_search=True), np.array([[-1.5, 0.8]]), 30, tol=1e-14)
+    h = train_nonlinear(p, LevenbergMarquardt(1.0, line_search=True), np.array([[-1.5, 0.8]]), 30, tol=1e-14)
     c = h.converged_at(1e-14)[0]
     assert c > 0 and np.all(h.loss[c:, 0] == h.loss[c, 0])
 
@@ -158,7 +158,7 @@ def test_optimizer_names():
         (lambda: nonlinear_optimizer("Newton", 0.1), ValueError, "optimizer"),
         (lambda: nonlinear_optimizer("GD", 0.0), ValueError, "lr"),
         (lambda: DiagonalScaled(-1.0), ValueError, "lr"),
-        (lambda: GaussNewton2(1.0, damping=-1.0), ValueError, "damping"),
+        (lambda: LevenbergMarquardt(1.0, damping=-1.0), ValueError, "damping"),
         (lambda: train_nonlinear(NonlinearProblem(), GD(0.1), np.zeros((2, 2, 2)), 3), ValueError, "theta0"),
         (lambda: train_nonlinear(NonlinearProblem(), GD(0.1), np.zeros((2, 2)), 3, tol=-1.0), ValueError, "tol"),
         (lambda: valley_curve([0.0, 1.0]), ValueError, "b"),
@@ -176,7 +176,7 @@ def test_gauss_newton2_without_damping_survives_a_singular_matrix():
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        history = train_nonlinear(NonlinearProblem(), GaussNewton2(1.0, damping=0.0), [[1e10, 1e-10]], 4)
+        history = train_nonlinear(NonlinearProblem(), LevenbergMarquardt(1.0, damping=0.0), [[1e10, 1e-10]], 4)
     assert not np.isnan(history.loss).any() and not np.isnan(history.theta).any()
 
 

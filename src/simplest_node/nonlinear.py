@@ -20,7 +20,7 @@ per-parameter analogue of chapter 5's t^2 sigma_k^2(t): for dx/dt = a x, d x(t)/
 E[(dx/da)^2] = t^2 E[x(t)^2]. Optimizers on theta (shape (..., 2)):
 
 * ``DiagonalScaled(lr)``: theta <- theta - lr g / diag(H) (per-parameter, variance-style scaling)
-* ``GaussNewton2(lr, damping)``: theta <- theta - lr (H + damping tr(H)/2 I)^{-1} g
+* ``LevenbergMarquardt(lr, damping)``: theta <- theta - lr (H + damping tr(H)/2 I)^{-1} g
 
 both with ``line_search=True`` for Armijo backtracking. ``simplest_node.GD`` and ``Adam`` work
 unchanged (they are elementwise).
@@ -36,7 +36,7 @@ from .batch_training import BatchHistory, backtrack, check_training, run_batched
 __all__ = [
     "NonlinearProblem",
     "DiagonalScaled",
-    "GaussNewton2",
+    "LevenbergMarquardt",
     "NonlinearHistory",
     "train_nonlinear",
     "valley_curve",
@@ -205,8 +205,8 @@ class DiagonalScaled:
             return theta + self.lr * direction
 
 
-class GaussNewton2:
-    """Gauss-Newton (Levenberg-Marquardt): theta <- theta - lr (H + mu I)^{-1} g, mu = damping tr(H)/2."""
+class LevenbergMarquardt:
+    """Levenberg-Marquardt (damped Gauss-Newton): theta <- theta - lr (H + mu I)^{-1} g, mu = damping tr(H)/2."""
 
     def __init__(self, lr=1.0, damping=1e-8, line_search=False):
         self.lr = _checks.positive_finite("lr", lr)
@@ -216,7 +216,7 @@ class GaussNewton2:
         self.line_search = _checks.flag("line_search", line_search)
 
     def __repr__(self):
-        return f"GaussNewton2(lr={self.lr}, damping={self.damping}, line_search={self.line_search})"
+        return f"LevenbergMarquardt(lr={self.lr}, damping={self.damping}, line_search={self.line_search})"
 
     def init(self, theta):
         return {}
@@ -312,5 +312,5 @@ def nonlinear_optimizer(name, lr):
         "Adam": lambda: Adam(lr),
         "diagonal": lambda: DiagonalScaled(lr),
         "diagonal + line search": lambda: DiagonalScaled(lr, line_search=True),
-        "Gauss-Newton + line search": lambda: GaussNewton2(lr, line_search=True),
+        "Gauss-Newton + line search": lambda: LevenbergMarquardt(lr, line_search=True),
     }[name]()

@@ -18,7 +18,7 @@ import numpy as np
 from . import _checks
 from .linear import LinearProblem
 
-__all__ = ["GD", "SGD", "Adam", "VarianceCorrected"]
+__all__ = ["GD", "SGD", "Adam", "VarianceCorrected", "TRAINING_OPTIMIZERS", "make_optimizer"]
 
 
 # The updates run once per training step, after ``train`` has checked its arguments: on a
@@ -131,3 +131,23 @@ class VarianceCorrected:
 
     def update(self, problem, a, state, k):
         return a - self.lr * _grad(problem, a) / (problem.t**2 * _second_moment(problem, a))
+
+
+TRAINING_OPTIMIZERS = ["GD", "SGD", "Adam", "variance-corrected"]
+
+
+def make_optimizer(name, lr, batch_size=8, seed=0):
+    """The optimizer called ``name`` (one of TRAINING_OPTIMIZERS) with learning rate ``lr``.
+
+    SGD draws ``batch_size`` fresh x0 per step from a generator seeded by ``seed``.
+    """
+    _checks.choice("optimizer", name, TRAINING_OPTIMIZERS)
+    batch_size = _checks.positive_int("batch_size", batch_size, maximum=_checks.MAX_WORK)
+    seed = _checks.seed("seed", seed)
+    if name == "GD":
+        return GD(lr)
+    if name == "SGD":
+        return SGD(lr, batch_size, seed)
+    if name == "Adam":
+        return Adam(lr)
+    return VarianceCorrected(lr)

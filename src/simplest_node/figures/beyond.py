@@ -14,10 +14,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
-from . import _checks
-from ._ticks import note_box
-from .matrix import MATRIX_OPTIMIZERS, MatrixProblem, jordan_matrix, matrix_optimizer, random_matrices, train_matrix
-from .plot_variance import _fix_log_limits
+from .. import _checks
+from ..matrix import MATRIX_OPTIMIZERS, MatrixProblem, jordan_matrix, matrix_optimizer, random_matrices, train_matrix
+from .axes import fix_log_limits, note_box
 
 __all__ = ["BEYOND_SLIDERS", "BEYOND_OPTIMIZERS", "beyond_history", "beyond_figure", "draw_beyond"]
 
@@ -61,7 +60,7 @@ def draw_beyond(ax, d=3, optimizer="covariance + line search", lr=0.5, coupling=
     _checks.axes("ax", ax)
     history = beyond_history(d, optimizer, lr, coupling, seed, n_iter)
     n_iter = history.loss.shape[0] - 1
-    _fix_log_limits(ax, [history.loss])
+    fix_log_limits(ax, [history.loss])
     # At most 6 labelled decades (each tick label is text to lay out on every update).
     low, high = np.log10(ax.get_ylim())
     stride = next(d for d in (4, 5, 10, 20, 25, 50, 100) if (high - low) / d <= 6)

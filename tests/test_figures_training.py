@@ -7,13 +7,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from conftest import assert_defaults_on_ranges, slider_settings
 from simplest_node import GD, SGD, Adam, VarianceCorrected
-from simplest_node.plot_training import (
-    TRAINING_OPTIMIZERS,
-    TRAINING_SLIDERS,
-    draw_training,
-    make_optimizer,
-    training_figure,
-)
+from simplest_node.figures.training import TRAINING_SLIDERS, draw_training, training_figure
+from simplest_node.optimizers import TRAINING_OPTIMIZERS, make_optimizer
 
 
 def _settings(n, seed=0):
@@ -112,7 +107,7 @@ def test_bad_input(kwargs, error, match):
 
 def test_draw_iterations_marks_every_outcome():
     from simplest_node import LinearProblem
-    from simplest_node.plot_training import draw_iterations
+    from simplest_node.figures.training import draw_iterations
     from simplest_node.sweeps import iterations_to_tolerance
 
     a0 = np.linspace(-3.0, 3.0, 13)
@@ -135,7 +130,7 @@ def test_draw_iterations_marks_every_outcome():
 def test_draw_iterations_shows_first_hits_before_the_settling_time():
     """Adam(0.05) from a0 = 1.05 lands on a* at step 1 and climbs back: an open circle at 1."""
     from simplest_node import Adam, LinearProblem
-    from simplest_node.plot_training import draw_iterations
+    from simplest_node.figures.training import draw_iterations
     from simplest_node.sweeps import iterations_to_tolerance
 
     a0 = np.array([-3.0, 1.05, 3.0])

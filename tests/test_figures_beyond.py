@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_defaults_on_ranges, slider_settings
-from simplest_node.plot_beyond import (
+from simplest_node.figures.beyond import (
     BEYOND_OPTIMIZERS,
     BEYOND_SLIDERS,
     N_RUNS,

@@ -272,8 +272,8 @@ CASES = {
     ),
     "gd_bound": Case(lambda: (sn.gd_bound, dict(problem=P(), lr=0.1, a0=A)), kinds={"problem": OBJ}),
     # --- figures of chapter 4 --------------------------------------------------------------------------
-    "make_optimizer": Case(
-        lambda: (sn.make_optimizer, dict(name="SGD", lr=0.1, batch_size=4, seed=0)), kinds={"seed": "seed"}
+    "optimizer": Case(
+        lambda: (sn.optimizer, dict(name="SGD", kind="scalar", lr=0.1, batch_size=4, seed=0)), kinds={"seed": "seed"}
     ),
     "training_figure": Case(
         lambda: (

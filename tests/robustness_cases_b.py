@@ -135,7 +135,6 @@ CASES = {
     ],
     "jordan_matrix": Case(lambda: (sn.jordan_matrix, dict(d=3, eigenvalue=-0.5, coupling=1.0))),
     "random_matrices": Case(lambda: (sn.random_matrices, dict(n=2, d=2, scale=1.0, seed=0)), kinds={"seed": "seed"}),
-    "matrix_optimizer": Case(lambda: (sn.matrix_optimizer, dict(name="Gauss-Newton", lr=0.5))),
     # --- nonlinear -----------------------------------------------------------------------------
     "NonlinearProblem": [
         Case(
@@ -189,7 +188,6 @@ CASES = {
         ),
     ],
     "valley_curve": Case(lambda: (sn.valley_curve, dict(b=np.array([0.5, 2.0]), a_star=-1.0, b_star=1.0))),
-    "nonlinear_optimizer": Case(lambda: (sn.nonlinear_optimizer, dict(name="diagonal", lr=0.5))),
     # --- figures.beyond ---------------------------------------------------------------------------
     "beyond_history": Case(
         lambda: (sn.beyond_history, dict(d=2, optimizer="GD", lr=0.1, coupling=1.0, seed=0, n_iter=3)),

@@ -6,15 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simplest_node.nonlinear import (
-    NONLINEAR_OPTIMIZERS,
     DiagonalScaled,
     LevenbergMarquardt,
     NonlinearProblem,
-    nonlinear_optimizer,
     train_nonlinear,
     valley_curve,
 )
-from simplest_node.optimizers import GD, Adam
+from simplest_node.optimizers import GD, OPTIMIZER_NAMES, Adam, optimizer
 
 
 def _fd(problem, theta, h=1e-6):
@@ -136,8 +134,8 @@ def test_tol_freezes_runs():
 
 
 def test_optimizer_names():
-    for name in NONLINEAR_OPTIMIZERS:
-        assert nonlinear_optimizer(name, 0.2).lr == 0.2
+    for name in OPTIMIZER_NAMES["nonlinear"]:
+        assert optimizer(name, "nonlinear", 0.2).lr == 0.2
 
 
 @pytest.mark.parametrize(
@@ -155,8 +153,8 @@ def test_optimizer_names():
         (lambda: NonlinearProblem().loss(np.array([1.0, 2.0, 3.0])), ValueError, "theta"),
         (lambda: NonlinearProblem().grad(np.array([np.inf, 2.0])), ValueError, "theta"),
         (lambda: NonlinearProblem().endpoint(np.array([1.0, 2.0]), x0=[np.nan]), ValueError, "x0"),
-        (lambda: nonlinear_optimizer("Newton", 0.1), ValueError, "optimizer"),
-        (lambda: nonlinear_optimizer("GD", 0.0), ValueError, "lr"),
+        (lambda: optimizer("Newton", "nonlinear", 0.1), ValueError, "optimizer"),
+        (lambda: optimizer("GD", "nonlinear", 0.0), ValueError, "lr"),
         (lambda: DiagonalScaled(-1.0), ValueError, "lr"),
         (lambda: LevenbergMarquardt(1.0, damping=-1.0), ValueError, "damping"),
         (lambda: train_nonlinear(NonlinearProblem(), GD(0.1), np.zeros((2, 2, 2)), 3), ValueError, "theta0"),

@@ -6,7 +6,8 @@ Every public name of a module (its ``__all__``) is importable as ``simplest_node
 * ``runge_kutta``: the explicit Runge-Kutta methods' tableaux, stability polynomials and orders
 * ``solvers``: fixed-step integration (``integrate``, ``step``), explicit and symplectic
 * ``linear``: the simplest Neural ODE dx/dt = a x, its loss and gradients (``LinearProblem``)
-* ``optimizers``: GD, SGD, Adam and the variance-corrected rule for the scalar rate
+* ``optimizers``: GD, SGD, Adam and the variance-corrected rule for the scalar rate; ``optimizer``
+  names every optimizer of every chapter
 * ``training``: ``train``, every initialization at once
 * ``prose``: ``glue`` and ``typeset``, the numbers and formulas the prose quotes
 * ``landscape``: the loss landscape's plateau, wall and curvature

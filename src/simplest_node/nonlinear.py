@@ -40,8 +40,6 @@ __all__ = [
     "NonlinearHistory",
     "train_nonlinear",
     "valley_curve",
-    "NONLINEAR_OPTIMIZERS",
-    "nonlinear_optimizer",
 ]
 
 
@@ -296,21 +294,3 @@ def valley_curve(b, a_star=-1.0, b_star=1.0):
     a_star, b_star = _checks.finite("a_star", a_star), _checks.finite("b_star", b_star)
     with np.errstate(over="ignore"):  # a huge a* b* / b overflows to +-inf
         return a_star * b_star / b
-
-
-NONLINEAR_OPTIMIZERS = ("GD", "Adam", "diagonal", "diagonal + line search", "Gauss-Newton + line search")
-
-
-def nonlinear_optimizer(name, lr):
-    """The optimizer called ``name`` (one of NONLINEAR_OPTIMIZERS) with learning rate ``lr``."""
-    from .optimizers import GD, Adam
-
-    _checks.choice("optimizer name", name, NONLINEAR_OPTIMIZERS)
-    lr = _checks.positive_finite("lr", lr)
-    return {
-        "GD": lambda: GD(lr),
-        "Adam": lambda: Adam(lr),
-        "diagonal": lambda: DiagonalScaled(lr),
-        "diagonal + line search": lambda: DiagonalScaled(lr, line_search=True),
-        "Gauss-Newton + line search": lambda: LevenbergMarquardt(lr, line_search=True),
-    }[name]()

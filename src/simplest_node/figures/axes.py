@@ -1,4 +1,4 @@
-"""Tick labels that render without mathtext, and thin ticks for the widgets.
+"""The figures' shared axes helpers: tick labels without mathtext, thin ticks, fixed log limits.
 
 Matplotlib's default log-axis labels ($10^{-2}$) go through its TeX-like parser, and that parser's
 cache lives on the renderer, so a widget that draws a new figure on every slider move parses every

@@ -15,10 +15,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from .. import _checks
-from ..matrix import MATRIX_OPTIMIZERS, MatrixProblem, jordan_matrix, matrix_optimizer, random_matrices, train_matrix
+from ..matrix import MatrixProblem, jordan_matrix, random_matrices, train_matrix
+from ..optimizers import OPTIMIZER_NAMES
+from ..optimizers import optimizer as make_optimizer
 from .axes import fix_log_limits, note_box
 
-__all__ = ["BEYOND_SLIDERS", "BEYOND_OPTIMIZERS", "beyond_history", "beyond_figure", "draw_beyond"]
+__all__ = ["BEYOND_SLIDERS", "beyond_history", "beyond_figure", "draw_beyond"]
 
 # The chapter's sliders: name -> (min, max, step, default); d and seed are integers.
 BEYOND_SLIDERS = {
@@ -27,7 +29,6 @@ BEYOND_SLIDERS = {
     "coupling": (0.0, 3.0, 0.25, 1.0),
     "seed": (0, 9, 1, 0),
 }
-BEYOND_OPTIMIZERS = list(MATRIX_OPTIMIZERS)
 N_RUNS = 6
 TOL = 1e-10
 
@@ -37,13 +38,13 @@ def beyond_history(d=3, optimizer="covariance + line search", lr=0.5, coupling=1
     for ``n_iter`` iterations towards A* = -I/2 + coupling Z with ``tol=None``, so that
     ``converged_at(TOL)`` is the settling time of each run."""
     d = _checks.positive_int("d", d, minimum=1)
-    _checks.choice("optimizer", optimizer, MATRIX_OPTIMIZERS)
+    _checks.choice("optimizer", optimizer, OPTIMIZER_NAMES["matrix"])
     lr = _checks.positive_finite("lr", lr)
     coupling = _checks.finite("coupling", coupling)
     seed = _checks.seed("seed", seed)
     n_iter = _checks.positive_int("n_iter", n_iter)
     problem = MatrixProblem(jordan_matrix(d, -0.5, coupling), t=1.0)
-    return train_matrix(problem, matrix_optimizer(optimizer, lr), random_matrices(N_RUNS, d, seed=seed), n_iter)
+    return train_matrix(problem, make_optimizer(optimizer, "matrix", lr), random_matrices(N_RUNS, d, seed=seed), n_iter)
 
 
 def beyond_figure(d=3, optimizer="covariance + line search", lr=0.5, coupling=1.0, seed=0, n_iter=30):

@@ -19,7 +19,7 @@ from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from .. import _checks
 from ..linear import LinearProblem
-from ..optimizers import make_optimizer
+from ..optimizers import optimizer as make_optimizer
 from ..sweeps import Sweep, iterations_to_tolerance
 from .axes import LOSS_FLOOR, fix_log_limits
 
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # The chapter's sliders: name -> (min, max, step, default); the optimizer is a dropdown over
-# optimizers.TRAINING_OPTIMIZERS (default "GD").
+# OPTIMIZER_NAMES["scalar"] (default "GD").
 TRAINING_SLIDERS = {
     "lr": (0.005, 0.5, 0.005, 0.05),
     "a0": (-3.0, 3.0, 0.1, -2.0),
@@ -100,7 +100,9 @@ def draw_training(
     if k_max > n_iter:
         raise ValueError(f"k_max must lie in [0, n_iter = {n_iter}], got {k_max}")
     problem = LinearProblem(a_star=a_star, t=t, sigma=sigma)
-    sweep = iterations_to_tolerance(problem, make_optimizer(optimizer, lr, batch_size, seed), [a0], n_iter, TOL)
+    sweep = iterations_to_tolerance(
+        problem, make_optimizer(optimizer, "scalar", lr, batch_size, seed), [a0], n_iter, TOL
+    )
     h = sweep.history
     ax_loss, ax_path = fig.axes[:2]
     for ax in (ax_loss, ax_path):

@@ -45,7 +45,8 @@ notebooks: $(INSTALLED)
 
 ## benchmarks: print the speed figures (not tests)
 benchmarks: $(INSTALLED)
-	for script in benchmarks/sweep.py benchmarks/widget_ch*.py; do if [ -f "$$script" ]; then $(PY) "$$script"; fi; done
+	$(PY) benchmarks/sweep.py
+	$(PY) benchmarks/widgets.py
 
 clean:
 	rm -rf _build

@@ -1,6 +1,6 @@
 """Median time of one widget update: compute, draw and render on the Agg backend.
 
-Each chapter's benchmark script calls ``report`` with its figure function and slider settings.
+``widgets.py`` calls ``report`` with each chapter's figure function and slider settings.
 An update is timed the way Jupyter's inline backend shows it: the figure function, then the figure
 rendered to PNG (``savefig``), which draws every artist.
 """

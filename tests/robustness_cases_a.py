@@ -1,6 +1,6 @@
 """Registrations for test_robustness.py: the linear model, its optimizers, training, gradients and
 their figures (modules linear, optimizers, training, landscape, solvers, gradients, sweeps,
-safeguards, minibatch, prose, animation and their plot_* modules).
+safeguards, minibatch, prose, animation and their figures modules).
 
 Each entry maps a public name (or "Class.method") to a ``Case`` whose ``make()`` returns a fresh
 valid call as (callable, kwargs), or to a list of Cases, or to ``Exempt(reason)``. Keep each valid
@@ -272,8 +272,8 @@ CASES = {
     ),
     "gd_bound": Case(lambda: (sn.gd_bound, dict(problem=P(), lr=0.1, a0=A)), kinds={"problem": OBJ}),
     # --- figures of chapter 4 --------------------------------------------------------------------------
-    "make_optimizer": Case(
-        lambda: (sn.make_optimizer, dict(name="SGD", lr=0.1, batch_size=4, seed=0)), kinds={"seed": "seed"}
+    "optimizer": Case(
+        lambda: (sn.optimizer, dict(name="SGD", kind="scalar", lr=0.1, batch_size=4, seed=0)), kinds={"seed": "seed"}
     ),
     "training_figure": Case(
         lambda: (
@@ -371,7 +371,7 @@ CASES["History.converged_at"] = Case(lambda: (_HISTORY().converged_at, dict(tol=
 CASES["History.first_below"] = Case(lambda: (_HISTORY().first_below, dict(tol=1e-8)))
 CASES["typeset"] = Case(lambda: (sn.typeset, dict(tex=r"x' - a x = 0")))
 
-# --- a small MLP field trained as a Neural ODE (module mlp_field, figure in plot_model) -------------
+# --- a small MLP field trained as a Neural ODE (module mlp_field, figure in figures.simplest) -------------
 _MLP = lambda: sn.mlp_oscillator_problem(n_samples=8, width=4, n_steps=2)  # noqa: E731
 _THETA = sn.MLPField(2, 4).init(seed=0)
 _X = np.array([[0.5, -1.0], [1.0, 0.0]])

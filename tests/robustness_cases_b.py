@@ -1,6 +1,6 @@
 """Registrations for test_robustness.py: the matrix, nonlinear, wide and Hamiltonian models, the
 IMDE, troubleshooting experiments and their figures (modules matrix, nonlinear, imde, hamiltonian,
-wide, troubleshooting and their plot_* modules). See robustness_cases_a.py for the format.
+wide, troubleshooting and their figures modules). See robustness_cases_a.py for the format.
 
 Methods registered on their own: the models' ``loss``/``grad`` (and ``WideNODE``'s forward, loss,
 gradients and kernels), ``BasisField.__call__``, ``FitResult.field_at`` and
@@ -135,7 +135,6 @@ CASES = {
     ],
     "jordan_matrix": Case(lambda: (sn.jordan_matrix, dict(d=3, eigenvalue=-0.5, coupling=1.0))),
     "random_matrices": Case(lambda: (sn.random_matrices, dict(n=2, d=2, scale=1.0, seed=0)), kinds={"seed": "seed"}),
-    "matrix_optimizer": Case(lambda: (sn.matrix_optimizer, dict(name="Gauss-Newton", lr=0.5))),
     # --- nonlinear -----------------------------------------------------------------------------
     "NonlinearProblem": [
         Case(
@@ -158,7 +157,7 @@ CASES = {
     "NonlinearProblem.loss": Case(lambda: (_nl_problem().loss, dict(theta=np.array([-0.5, 1.0])))),
     "NonlinearProblem.grad": Case(lambda: (_nl_problem().grad, dict(theta=np.array([[-0.5, 1.0], [0.5, 2.0]])))),
     "DiagonalScaled": Case(lambda: (sn.DiagonalScaled, dict(lr=0.5, line_search=False))),
-    "GaussNewton2": Case(lambda: (sn.GaussNewton2, dict(lr=1.0, damping=1e-8, line_search=False))),
+    "LevenbergMarquardt": Case(lambda: (sn.LevenbergMarquardt, dict(lr=1.0, damping=1e-8, line_search=False))),
     "NonlinearHistory": Exempt(RECORD),
     "train_nonlinear": [
         Case(
@@ -166,7 +165,7 @@ CASES = {
                 sn.train_nonlinear,
                 dict(
                     problem=_nl_problem(),
-                    optimizer=sn.GaussNewton2(1.0),
+                    optimizer=sn.LevenbergMarquardt(1.0),
                     theta0=np.array([[-0.5, 0.5]]),
                     n_iter=3,
                     tol=None,
@@ -189,8 +188,7 @@ CASES = {
         ),
     ],
     "valley_curve": Case(lambda: (sn.valley_curve, dict(b=np.array([0.5, 2.0]), a_star=-1.0, b_star=1.0))),
-    "nonlinear_optimizer": Case(lambda: (sn.nonlinear_optimizer, dict(name="diagonal", lr=0.5))),
-    # --- plot_beyond ---------------------------------------------------------------------------
+    # --- figures.beyond ---------------------------------------------------------------------------
     "beyond_history": Case(
         lambda: (sn.beyond_history, dict(d=2, optimizer="GD", lr=0.1, coupling=1.0, seed=0, n_iter=3)),
         kinds={"seed": "seed"},
@@ -234,7 +232,7 @@ CASES = {
         lambda: (sn.fit_linear_rate, dict(a_star=-1.0, T=1.0, method="midpoint", n_sub=2, n_iter=10, a0=0.0)),
         kinds={"a_star": "array", "n_sub": "int"},
     ),
-    # --- plot_imde -----------------------------------------------------------------------------
+    # --- figures.imde -----------------------------------------------------------------------------
     "imde_figure": Case(lambda: (sn.imde_figure, dict(method="rk4", n_sub=2, a_star=-1.0)), examples=12),
     "draw_imde": Case(
         lambda: (sn.draw_imde, dict(axes=_axes(2), method="midpoint", n_sub=1, a_star=-1.0)),
@@ -304,7 +302,7 @@ CASES = {
     ),
     "NTKTrajectory": Exempt(RECORD),
     "kernel_drift": Case(lambda: (sn.kernel_drift, dict(theta=np.stack([np.eye(2), 2 * np.eye(2)])))),
-    # --- plot_wide -----------------------------------------------------------------------------
+    # --- figures.wide -----------------------------------------------------------------------------
     "wide_histogram_figure": Case(
         lambda: (sn.wide_histogram_figure, dict(activation="relu", width=2, T=1.0, scaling="1/T", n_draws=20, seed=0)),
         kinds={"seed": "seed"},
@@ -378,7 +376,7 @@ CASES = {
         ),
         examples=20,
     ),
-    # --- plot_troubleshooting ------------------------------------------------------------------
+    # --- figures.troubleshooting ------------------------------------------------------------------
     "time_rescaling_figure": Case(
         lambda: (sn.time_rescaling_figure, dict(c=2.0, lr=0.1, a0=-1.0, n_iter=5)), examples=12
     ),

@@ -1,5 +1,5 @@
 """Registrations for test_robustness.py: the chapter on a real Neural ODE (modules real_node and
-plot_real_node, which need JAX and are imported explicitly, not by ``import simplest_node``). See
+figures.real_node, which need JAX and are imported explicitly, not by ``import simplest_node``). See
 robustness_cases_a.py for the format.
 
 Their work is compiled by JAX the first time a shape is seen, which can take longer than the test's
@@ -11,7 +11,8 @@ import numpy as np
 
 import simplest_node as sn  # noqa: F401  (the registered names resolve through it)
 from robustness import Case, Exempt
-from simplest_node import plot_real_node, real_node
+from simplest_node import real_node
+from simplest_node.figures import real_node as plot_real_node
 
 _WARM = set()
 

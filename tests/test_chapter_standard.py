@@ -138,7 +138,7 @@ def test_figures_are_sharp_and_legible(chapter):
 
 
 def test_plot_modules_use_no_font_below_small():
-    for path in sorted((ROOT / "src" / "simplest_node").glob("plot_*.py")):
+    for path in sorted((ROOT / "src" / "simplest_node").glob("figures/*.py")):
         text = path.read_text()
         assert not re.search(r"x+-small", text), f"{path.name} uses a font below small"
         sizes = [float(s) for s in re.findall(r"fontsize\s*=\s*([0-9.]+)", text)]

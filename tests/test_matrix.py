@@ -8,18 +8,16 @@ from scipy.linalg import expm, expm_frechet
 
 from simplest_node.linear import LinearProblem
 from simplest_node.matrix import (
-    MATRIX_OPTIMIZERS,
     CovariancePreconditioned,
     GaussNewton,
     MatrixProblem,
     expm_stack,
     frechet_expm,
     jordan_matrix,
-    matrix_optimizer,
     random_matrices,
     train_matrix,
 )
-from simplest_node.optimizers import GD, Adam, VarianceCorrected
+from simplest_node.optimizers import GD, OPTIMIZER_NAMES, Adam, VarianceCorrected, optimizer
 from simplest_node.training import train
 
 
@@ -217,8 +215,8 @@ def test_jordan_and_random_matrices():
 
 
 def test_matrix_optimizer_names():
-    for name in MATRIX_OPTIMIZERS:
-        assert matrix_optimizer(name, 0.1).lr == 0.1
+    for name in OPTIMIZER_NAMES["matrix"]:
+        assert optimizer(name, "matrix", 0.1).lr == 0.1
 
 
 @pytest.mark.parametrize(
@@ -236,8 +234,8 @@ def test_matrix_optimizer_names():
         (lambda: MatrixProblem(np.eye(2)).loss([[np.inf, 0], [0, 0]]), ValueError, "A"),
         (lambda: MatrixProblem(np.eye(2)).loss("x"), TypeError, "A"),
         (lambda: frechet_expm(np.eye(2), np.eye(3)), ValueError, "E"),
-        (lambda: matrix_optimizer("SGD", 0.1), ValueError, "optimizer"),
-        (lambda: matrix_optimizer("GD", -0.1), ValueError, "lr"),
+        (lambda: optimizer("SGD", "matrix", 0.1), ValueError, "optimizer"),
+        (lambda: optimizer("GD", "matrix", -0.1), ValueError, "lr"),
         (lambda: CovariancePreconditioned(0.5, side="middle"), ValueError, "side"),
         (lambda: GaussNewton(0.0), ValueError, "lr"),
         (lambda: train_matrix(MatrixProblem(np.eye(2)), GD(0.1), np.zeros((2, 2, 2, 2)), 3), ValueError, "A0"),
@@ -309,7 +307,7 @@ def test_train_matrix_run_diverged_at_step_0_has_loss_inf():
         (lambda: train_matrix(MatrixProblem(np.eye(2)), None, np.zeros((2, 2)), 2), TypeError, "optimizer"),
         (lambda: train_matrix(MatrixProblem(np.eye(2)), GD(0.1), np.zeros((2, 2)), 10**12), ValueError, "MAX_WORK"),
         (lambda: train_matrix(MatrixProblem(np.eye(2)), GD(0.1), np.zeros((2, 2)), 2, store="yes"), TypeError, "store"),
-        (lambda: matrix_optimizer([], 0.1), TypeError, "name"),
+        (lambda: optimizer([], "matrix", 0.1), TypeError, "name"),
         (lambda: GaussNewton(1.0, line_search=None), TypeError, "line_search"),
     ],
 )

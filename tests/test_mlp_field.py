@@ -5,7 +5,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import simplest_node as sn
-from simplest_node.plot_model import mlp_field_figure
+from simplest_node.figures.simplest import mlp_field_figure
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simplest_node.nonlinear import (
-    NONLINEAR_OPTIMIZERS,
     DiagonalScaled,
-    GaussNewton2,
+    LevenbergMarquardt,
     NonlinearProblem,
-    nonlinear_optimizer,
     train_nonlinear,
     valley_curve,
 )
-from simplest_node.optimizers import GD, Adam
+from simplest_node.optimizers import GD, OPTIMIZER_NAMES, Adam, optimizer
 
 
 def _fd(problem, theta, h=1e-6):
@@ -106,7 +104,7 @@ def test_valley_curve():
 def test_gauss_newton_converges_and_diagonal_decreases():
     p = NonlinearProblem(a_star=-1.0, b_star=1.0, sigma=0.5)
     theta0 = np.array([[-2.0, 0.5], [0.5, 2.0], [-0.3, -0.4]])
-    h = train_nonlinear(p, GaussNewton2(1.0, line_search=True), theta0, 40, tol=1e-20)
+    h = train_nonlinear(p, LevenbergMarquardt(1.0, line_search=True), theta0, 40, tol=1e-20)
     assert np.all(h.converged_at(1e-20) > 0)
     h = train_nonlinear(p, DiagonalScaled(1.0, line_search=True), theta0, 20)
     assert np.all(np.diff(h.loss, axis=0) <= 0)
@@ -130,14 +128,14 @@ def test_train_nonlinear_flags_divergence():
 
 def test_tol_freezes_runs():
     p = NonlinearProblem(sigma=0.5)
-    h = train_nonlinear(p, GaussNewton2(1.0, line_search=True), np.array([[-1.5, 0.8]]), 30, tol=1e-14)
+    h = train_nonlinear(p, LevenbergMarquardt(1.0, line_search=True), np.array([[-1.5, 0.8]]), 30, tol=1e-14)
     c = h.converged_at(1e-14)[0]
     assert c > 0 and np.all(h.loss[c:, 0] == h.loss[c, 0])
 
 
 def test_optimizer_names():
-    for name in NONLINEAR_OPTIMIZERS:
-        assert nonlinear_optimizer(name, 0.2).lr == 0.2
+    for name in OPTIMIZER_NAMES["nonlinear"]:
+        assert optimizer(name, "nonlinear", 0.2).lr == 0.2
 
 
 @pytest.mark.parametrize(
@@ -155,10 +153,10 @@ def test_optimizer_names():
         (lambda: NonlinearProblem().loss(np.array([1.0, 2.0, 3.0])), ValueError, "theta"),
         (lambda: NonlinearProblem().grad(np.array([np.inf, 2.0])), ValueError, "theta"),
         (lambda: NonlinearProblem().endpoint(np.array([1.0, 2.0]), x0=[np.nan]), ValueError, "x0"),
-        (lambda: nonlinear_optimizer("Newton", 0.1), ValueError, "optimizer"),
-        (lambda: nonlinear_optimizer("GD", 0.0), ValueError, "lr"),
+        (lambda: optimizer("Newton", "nonlinear", 0.1), ValueError, "optimizer"),
+        (lambda: optimizer("GD", "nonlinear", 0.0), ValueError, "lr"),
         (lambda: DiagonalScaled(-1.0), ValueError, "lr"),
-        (lambda: GaussNewton2(1.0, damping=-1.0), ValueError, "damping"),
+        (lambda: LevenbergMarquardt(1.0, damping=-1.0), ValueError, "damping"),
         (lambda: train_nonlinear(NonlinearProblem(), GD(0.1), np.zeros((2, 2, 2)), 3), ValueError, "theta0"),
         (lambda: train_nonlinear(NonlinearProblem(), GD(0.1), np.zeros((2, 2)), 3, tol=-1.0), ValueError, "tol"),
         (lambda: valley_curve([0.0, 1.0]), ValueError, "b"),
@@ -176,7 +174,7 @@ def test_gauss_newton2_without_damping_survives_a_singular_matrix():
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        history = train_nonlinear(NonlinearProblem(), GaussNewton2(1.0, damping=0.0), [[1e10, 1e-10]], 4)
+        history = train_nonlinear(NonlinearProblem(), LevenbergMarquardt(1.0, damping=0.0), [[1e10, 1e-10]], 4)
     assert not np.isnan(history.loss).any() and not np.isnan(history.theta).any()
 
 

@@ -6,10 +6,10 @@ Every public name of a module (its ``__all__``) is importable as ``simplest_node
 * ``runge_kutta``: the explicit Runge-Kutta methods' tableaux, stability polynomials and orders
 * ``solvers``: fixed-step integration (``integrate``, ``step``), explicit and symplectic
 * ``linear``: the simplest Neural ODE dx/dt = a x, its loss and gradients (``LinearProblem``)
-* ``optimizers``: GD, SGD, Adam and the variance-corrected rule for the scalar rate
+* ``optimizers``: GD, SGD, Adam and the variance-corrected rule for the scalar rate; ``optimizer``
+  names every optimizer of every chapter
 * ``training``: ``train``, every initialization at once
 * ``prose``: ``glue`` and ``typeset``, the numbers and formulas the prose quotes
-* ``animation``: ``scrubber``, kernel-free interactivity for the online book
 * ``landscape``: the loss landscape's plateau, wall and curvature
 * ``gradients``: closed-form, backprop and adjoint gradients through a solver
 * ``sweeps``: optimizer sweeps over grids of initializations and learning rates
@@ -28,11 +28,14 @@ Every public name of a module (its ``__all__``) is importable as ``simplest_node
 * ``wide_training``: the neural tangent kernel recorded along gradient descent
 * ``troubleshooting``: small experiments answering newcomers' questions
 * ``mlp_field``: a small MLP vector field trained as a Neural ODE, with backprop and adjoint gradients
-* ``plot_model``, ``plot_landscape``, ``plot_gradients``, ``plot_training``, ``plot_variance``,
-  ``plot_beyond``, ``plot_imde``, ``plot_wide``, ``plot_troubleshooting``: each chapter's figures
+* ``figures``: each chapter's figures, one module per chapter (``figures.simplest``,
+  ``figures.landscape``, ``figures.gradients``, ``figures.training``, ``figures.variance``,
+  ``figures.beyond``, ``figures.imde``, ``figures.wide``, ``figures.troubleshooting``), and
+  ``figures.animation``: ``scrubber``, kernel-free interactivity for the online book; their shared
+  axes helpers ``figures.axes`` are public inside the subpackage only
 
-Not imported here: ``real_node`` and ``plot_real_node`` (the chapter on a real Neural ODE; they need JAX, which
-``import simplest_node`` never imports). Private modules (``_checks``, ``_ticks``) export nothing.
+Not imported here: ``real_node`` and its figures ``figures.real_node`` (the chapter on a real Neural ODE;
+they need JAX, which ``import simplest_node`` never imports). Private modules (``_checks``) export nothing.
 """
 
 from importlib import import_module
@@ -50,7 +53,6 @@ MODULES = (
     "optimizers",
     "training",
     "prose",
-    "animation",
     "landscape",
     "gradients",
     "sweeps",
@@ -69,17 +71,19 @@ MODULES = (
     "wide_training",
     "troubleshooting",
     "mlp_field",
-    "plot_model",
-    "plot_landscape",
-    "plot_gradients",
-    "plot_training",
-    "plot_variance",
-    "plot_beyond",
-    "plot_imde",
-    "plot_wide",
-    "plot_troubleshooting",
+    "figures.simplest",
+    "figures.landscape",
+    "figures.gradients",
+    "figures.training",
+    "figures.variance",
+    "figures.beyond",
+    "figures.imde",
+    "figures.wide",
+    "figures.troubleshooting",
+    "figures.animation",
 )
-SEPARATE_MODULES = ("real_node", "plot_real_node")  # import them as simplest_node.<name>
+SEPARATE_MODULES = ("real_node", "figures.real_node")  # import them as simplest_node.<name>
+INNER_MODULES = ("figures.axes",)  # public inside their subpackage, not gathered here
 
 __all__ = []
 for _name in MODULES:

@@ -53,8 +53,6 @@ __all__ = [
     "train_matrix",
     "jordan_matrix",
     "random_matrices",
-    "MATRIX_OPTIMIZERS",
-    "matrix_optimizer",
 ]
 
 
@@ -433,29 +431,3 @@ def random_matrices(n, d, scale=1.0, seed=0):
     seed = _checks.seed("seed", seed)
     _checks.bounded_work("random_matrices", batch=n * d * d)
     return np.random.default_rng(seed).normal(0.0, scale / np.sqrt(d), size=(n, d, d))
-
-
-MATRIX_OPTIMIZERS = (
-    "GD",
-    "Adam",
-    "covariance",
-    "covariance + line search",
-    "Gauss-Newton",
-    "Gauss-Newton + line search",
-)
-
-
-def matrix_optimizer(name, lr):
-    """The optimizer called ``name`` (one of MATRIX_OPTIMIZERS) with learning rate ``lr``."""
-    from .optimizers import GD, Adam
-
-    _checks.choice("optimizer name", name, MATRIX_OPTIMIZERS)
-    lr = _checks.positive_finite("lr", lr)
-    return {
-        "GD": lambda: GD(lr),
-        "Adam": lambda: Adam(lr),
-        "covariance": lambda: CovariancePreconditioned(lr),
-        "covariance + line search": lambda: CovariancePreconditioned(lr, line_search=True),
-        "Gauss-Newton": lambda: GaussNewton(lr),
-        "Gauss-Newton + line search": lambda: GaussNewton(lr, line_search=True),
-    }[name]()

@@ -20,7 +20,7 @@ per-parameter analogue of chapter 5's t^2 sigma_k^2(t): for dx/dt = a x, d x(t)/
 E[(dx/da)^2] = t^2 E[x(t)^2]. Optimizers on theta (shape (..., 2)):
 
 * ``DiagonalScaled(lr)``: theta <- theta - lr g / diag(H) (per-parameter, variance-style scaling)
-* ``GaussNewton2(lr, damping)``: theta <- theta - lr (H + damping tr(H)/2 I)^{-1} g
+* ``LevenbergMarquardt(lr, damping)``: theta <- theta - lr (H + damping tr(H)/2 I)^{-1} g
 
 both with ``line_search=True`` for Armijo backtracking. ``simplest_node.GD`` and ``Adam`` work
 unchanged (they are elementwise).
@@ -36,12 +36,10 @@ from .batch_training import BatchHistory, backtrack, check_training, run_batched
 __all__ = [
     "NonlinearProblem",
     "DiagonalScaled",
-    "GaussNewton2",
+    "LevenbergMarquardt",
     "NonlinearHistory",
     "train_nonlinear",
     "valley_curve",
-    "NONLINEAR_OPTIMIZERS",
-    "nonlinear_optimizer",
 ]
 
 
@@ -205,8 +203,8 @@ class DiagonalScaled:
             return theta + self.lr * direction
 
 
-class GaussNewton2:
-    """Gauss-Newton (Levenberg-Marquardt): theta <- theta - lr (H + mu I)^{-1} g, mu = damping tr(H)/2."""
+class LevenbergMarquardt:
+    """Levenberg-Marquardt (damped Gauss-Newton): theta <- theta - lr (H + mu I)^{-1} g, mu = damping tr(H)/2."""
 
     def __init__(self, lr=1.0, damping=1e-8, line_search=False):
         self.lr = _checks.positive_finite("lr", lr)
@@ -216,7 +214,7 @@ class GaussNewton2:
         self.line_search = _checks.flag("line_search", line_search)
 
     def __repr__(self):
-        return f"GaussNewton2(lr={self.lr}, damping={self.damping}, line_search={self.line_search})"
+        return f"LevenbergMarquardt(lr={self.lr}, damping={self.damping}, line_search={self.line_search})"
 
     def init(self, theta):
         return {}
@@ -296,21 +294,3 @@ def valley_curve(b, a_star=-1.0, b_star=1.0):
     a_star, b_star = _checks.finite("a_star", a_star), _checks.finite("b_star", b_star)
     with np.errstate(over="ignore"):  # a huge a* b* / b overflows to +-inf
         return a_star * b_star / b
-
-
-NONLINEAR_OPTIMIZERS = ("GD", "Adam", "diagonal", "diagonal + line search", "Gauss-Newton + line search")
-
-
-def nonlinear_optimizer(name, lr):
-    """The optimizer called ``name`` (one of NONLINEAR_OPTIMIZERS) with learning rate ``lr``."""
-    from .optimizers import GD, Adam
-
-    _checks.choice("optimizer name", name, NONLINEAR_OPTIMIZERS)
-    lr = _checks.positive_finite("lr", lr)
-    return {
-        "GD": lambda: GD(lr),
-        "Adam": lambda: Adam(lr),
-        "diagonal": lambda: DiagonalScaled(lr),
-        "diagonal + line search": lambda: DiagonalScaled(lr, line_search=True),
-        "Gauss-Newton + line search": lambda: GaussNewton2(lr, line_search=True),
-    }[name]()

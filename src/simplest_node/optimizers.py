@@ -18,7 +18,7 @@ import numpy as np
 from . import _checks
 from .linear import LinearProblem
 
-__all__ = ["GD", "SGD", "Adam", "VarianceCorrected"]
+__all__ = ["GD", "SGD", "Adam", "VarianceCorrected", "OPTIMIZER_NAMES", "optimizer"]
 
 
 # The updates run once per training step, after ``train`` has checked its arguments: on a
@@ -131,3 +131,44 @@ class VarianceCorrected:
 
     def update(self, problem, a, state, k):
         return a - self.lr * _grad(problem, a) / (problem.t**2 * _second_moment(problem, a))
+
+
+# Every optimizer by name, for each kind of problem: the scalar rate a (chapters 4 and 5), the matrix A
+# of dx/dt = A x and the nonlinear model's (a, b) (chapter 6). A name means one rule in every kind it is in.
+OPTIMIZER_NAMES = {
+    "scalar": ("GD", "SGD", "Adam", "variance-corrected"),
+    "matrix": ("GD", "Adam", "covariance", "covariance + line search", "Gauss-Newton", "Gauss-Newton + line search"),
+    "nonlinear": ("GD", "Adam", "diagonal", "diagonal + line search", "Gauss-Newton + line search"),
+}
+
+
+def optimizer(name, kind, lr, batch_size=8, seed=0):
+    """The optimizer called ``name`` (one of ``OPTIMIZER_NAMES[kind]``) with learning rate ``lr``.
+
+    SGD (scalar) draws ``batch_size`` fresh x0 per step from a generator seeded by ``seed``.
+    "Gauss-Newton" is ``matrix.GaussNewton`` for A and ``nonlinear.LevenbergMarquardt`` (its damping
+    1e-8 tr(H)/2 keeps the 2 x 2 system solvable) for (a, b).
+    """
+    _checks.choice("kind", kind, list(OPTIMIZER_NAMES))
+    _checks.choice("optimizer name", name, OPTIMIZER_NAMES[kind])
+    lr = _checks.positive_finite("lr", lr)
+    batch_size = _checks.positive_int("batch_size", batch_size, maximum=_checks.MAX_WORK)
+    seed = _checks.seed("seed", seed)
+    if name == "GD":
+        return GD(lr)
+    if name == "Adam":
+        return Adam(lr)
+    if name == "SGD":
+        return SGD(lr, batch_size, seed)
+    if name == "variance-corrected":
+        return VarianceCorrected(lr)
+    from .matrix import CovariancePreconditioned, GaussNewton  # these modules build on this one
+    from .nonlinear import DiagonalScaled, LevenbergMarquardt
+
+    line_search = name.endswith(" + line search")
+    rule = {
+        "covariance": CovariancePreconditioned,
+        "diagonal": DiagonalScaled,
+        "Gauss-Newton": GaussNewton if kind == "matrix" else LevenbergMarquardt,
+    }[name.removesuffix(" + line search")]
+    return rule(lr, line_search=line_search)

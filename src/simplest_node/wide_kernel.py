@@ -56,7 +56,8 @@ def gaussian_expectation(activation_name, var_a, var_b, cov_ab, n_quad=64):
         var_a, var_b, cov_ab = np.broadcast_arrays(var_a, var_b, cov_ab)
     except ValueError as err:
         raise ValueError(f"var_a, var_b and cov_ab must broadcast together: {err}") from None
-    if np.any(cov_ab**2 > var_a * var_b * (1 + 1e-9) + 1e-300):
+    # |cov| <= sqrt(var_a) sqrt(var_b), written without squares so that huge entries do not overflow
+    if np.any(np.abs(cov_ab) > np.sqrt(var_a) * np.sqrt(var_b) * (1 + 1e-9) + 1e-150):
         raise ValueError("cov_ab^2 must not exceed var_a * var_b (not a covariance matrix)")
     _checks.bounded_work("gaussian_expectation", entries=var_a.size, nodes=n_quad * n_quad)
     return _expectation(phi, var_a, var_b, cov_ab, n_quad)

@@ -8,9 +8,8 @@ figures stacked, so that their text stays legible on a phone-width column.
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import _checks
-from ._ticks import few_ticks, set_title
-from .gradients import (
+from .. import _checks
+from ..gradients import (
     CostTable,
     ErrorTable,
     adjoint_gradient,
@@ -18,9 +17,10 @@ from .gradients import (
     closed_form_gradient,
     discrete_optimum,
 )
-from .linear import LinearProblem
-from .runge_kutta import BUTCHER_TABLEAUX, RK_METHODS
-from .solvers import ORDERS
+from ..linear import LinearProblem
+from ..runge_kutta import BUTCHER_TABLEAUX, RK_METHODS
+from ..solvers import ORDERS
+from .axes import few_ticks, set_title
 
 __all__ = [
     "GRADIENT_SLIDERS",
@@ -134,7 +134,7 @@ def draw_gradients(axes, method="euler", n_steps=4, t=1.0, a_star=1.0, sigma=1.0
     ax_loss.set_ylim(-0.05 * top, top)
     ax_loss.set_xlabel("parameter a (1/time)")
     ax_loss.set_ylabel("Loss(a)")
-    # Titles at a fixed height: automatic placement re-measures every tick label (see _ticks).
+    # Titles at a fixed height: automatic placement re-measures every tick label (see axes).
     set_title(ax_loss, f"exact vs {method} loss, t = {t:g}\n{note}", fontsize=10)
     ax_loss.legend(fontsize="small", loc="upper left")
 

@@ -133,7 +133,7 @@ def test_draw_loss_curves_bad_a0():
 def test_an_overshoot_leaves_the_top_of_the_widget_axis():
     """The 1e170 overshoot from the default a0 would flatten the safeguarded run into the bottom
     decades: the axis ends at VIEW_CEILING and the box says the peak is off the top."""
-    from simplest_node.plot_variance import VIEW_CEILING
+    from simplest_node.figures.variance import VIEW_CEILING
 
     fig = variance_corrected_figure()
     ax = fig.axes[0]

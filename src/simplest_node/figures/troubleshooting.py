@@ -11,10 +11,9 @@ overflows.
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import _checks
-from ._ticks import note_box
-from .plot_variance import _fix_log_limits
-from .troubleshooting import time_rescaling_runs
+from .. import _checks
+from ..troubleshooting import time_rescaling_runs
+from .axes import fix_log_limits, note_box
 
 __all__ = ["RESCALING_SLIDERS", "time_rescaling_figure", "draw_time_rescaling"]
 
@@ -44,7 +43,7 @@ def draw_time_rescaling(ax, c=2.0, lr=0.1, a0=-1.0, n_iter=100):
     n_iter = _checks.positive_int("n_iter", n_iter)
     runs = time_rescaling_runs(c, lr, a0, n_iter)
     k = np.arange(n_iter + 1)
-    _fix_log_limits(ax, [h.loss for h in runs])
+    fix_log_limits(ax, [h.loss for h in runs])
     notes = []
     styles = [("C0", "-", "time unit 1 (t = 1)"), ("C3", "--", f"time unit 1/{c:g} (t = {c:g})")]
     for history, (color, ls, label) in zip(runs, styles):

@@ -7,10 +7,10 @@ chapters only wire sliders to it and the tests can call it without a kernel or a
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import _checks
-from ._ticks import few_ticks, set_title
-from .linear import LinearProblem
-from .solvers import _integrate
+from .. import _checks
+from ..linear import LinearProblem
+from ..solvers import _integrate
+from .axes import few_ticks, set_title
 
 __all__ = ["SIMPLEST_MODEL_SLIDERS", "simplest_model_figure", "draw_simplest_model", "mlp_field_figure"]
 
@@ -59,7 +59,7 @@ def draw_simplest_model(axes, a0=0.0, t=1.0, sigma=1.0, a_star=1.0, n_paths=5, s
         ax_path.set_xlabel("time s")
         ax_path.set_ylabel("state x(s)")
         # Plain text throughout: matplotlib parses mathtext anew for every new figure; titles at a
-        # fixed height (see _ticks).
+        # fixed height (see axes).
         set_title(ax_path, f"{n_paths} initial states, compared at t = {problem.t:g}")
         ax_path.legend(loc="upper left", fontsize="small")
 
@@ -87,7 +87,7 @@ def mlp_field_figure(fit, horizon=8.0, n_paths=4, n_arrows=15, seed=1):
     """
     from scipy.linalg import expm
 
-    from .mlp_field import MLPFit
+    from ..mlp_field import MLPFit
 
     _checks.instance("fit", fit, MLPFit, "an MLPFit (from train_mlp_field)")
     if fit.A_star is None:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_defaults_on_ranges, slider_settings
-from simplest_node.plot_troubleshooting import (
+from simplest_node.figures.troubleshooting import (
     RESCALING_SLIDERS,
     draw_time_rescaling,
     time_rescaling_figure,

@@ -12,15 +12,14 @@ draws a whole batch of training runs, coloured by a0, for the chapter's comparis
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from . import _checks
-from ._ticks import note_box
-from .batch_training import BatchHistory
-from .linear import LinearProblem
-from .optimizers import VarianceCorrected
-from .safeguards import VarianceCorrectedClipped, VarianceCorrectedLineSearch
-from .training import train
+from .. import _checks
+from ..batch_training import BatchHistory
+from ..linear import LinearProblem
+from ..optimizers import VarianceCorrected
+from ..safeguards import VarianceCorrectedClipped, VarianceCorrectedLineSearch
+from ..training import train
+from .axes import LOSS_FLOOR, fix_log_limits, note_box
 
 __all__ = [
     "VARIANCE_SLIDERS",
@@ -38,38 +37,10 @@ VARIANCE_SLIDERS = {
 }
 SAFEGUARDS = ["line search", "clipping"]
 
-LOSS_FLOOR = 1e-16  # the y axis starts here: losses below are off the plot (converged)
-LOSS_CEILING = 1e300  # and ends at most here (matplotlib's log ticks overflow near the largest double)
 # The widget's axis ends at most here: an overshoot to 1e170 would squeeze the runs that matter into
 # the bottom decades. A loss above it leaves the top of the plot; the box reports its peak.
 VIEW_CEILING = 1e24
 TOL = 1e-8  # the box reports each run's settling time for Loss < TOL (the book's tolerance, chapters 4 and 5)
-
-
-def _fix_log_limits(ax, losses, floor=LOSS_FLOOR, ceiling=LOSS_CEILING):
-    """Fix a log y axis to [floor, 10 x the largest finite loss] (at most ``ceiling``), before plotting.
-
-    Autoscaling a log axis around a loss near the largest double overflows inside matplotlib, and a
-    loss that overshoots spans ~190 decades: a few labelled decades, no minor ticks (a fast draw).
-    """
-    top = 1.0
-    for loss in losses:
-        loss = np.asarray(loss, dtype=float)
-        finite = loss[np.isfinite(loss)]
-        if finite.size:
-            top = max(top, float(finite.max()))
-    low, high = np.log10(floor), min(np.log10(top) + 1.0, np.log10(min(ceiling, LOSS_CEILING)))
-    ax.set_yscale("log")
-    ax.set_ylim(10.0**low, 10.0**high)
-    ax.set_autoscaley_on(False)
-    # Ticks at every `stride` decades, at most 8 of them, computed here: matplotlib's LogLocator
-    # places ticks beyond the limits and overflows when they are near the largest double.
-    stride = next(d for d in (1, 2, 4, 5, 10, 20, 25, 50, 100) if (high - low) / d <= 8)
-    decades = np.arange(np.ceil(low / stride) * stride, high + 1e-9, stride)
-    ax.yaxis.set_major_locator(FixedLocator(10.0**decades))
-    # Plain-text labels (1e-16, 1e+20): mathtext powers would be parsed anew for every new range.
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"1e{round(np.log10(value)):+d}"))
-    ax.yaxis.set_minor_locator(NullLocator())
 
 
 def _safeguarded(safeguard, lr):
@@ -107,7 +78,7 @@ def draw_variance_corrected(ax, lr=0.5, a0=-5.0, t=1.0, safeguard="line search",
     }
     k = np.arange(n_iter + 1)
     loss0 = float(runs["plain"].loss[0, 0])
-    _fix_log_limits(ax, [loss0] + [h.loss for h in runs.values()], ceiling=VIEW_CEILING)
+    fix_log_limits(ax, [loss0] + [h.loss for h in runs.values()], ceiling=VIEW_CEILING)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         flow = loss0 * np.exp(-2.0 * lr * k)
     ax.plot(k, np.where(flow > 0, flow, np.nan), color="0.6", ls=":", lw=1.5, label="gradient flow: Loss(a₀) exp(−2ηk)")
@@ -153,7 +124,7 @@ def draw_loss_curves(ax, history, a0, title, cmap="viridis", floor=LOSS_FLOOR):
     norm = plt.Normalize(a0.min(), a0.max() if a0.max() > a0.min() else a0.min() + 1.0)
     colormap = plt.get_cmap(cmap)
     k = np.arange(history.loss.shape[0])
-    _fix_log_limits(ax, [history.loss], floor)
+    fix_log_limits(ax, [history.loss], floor)
     for j in range(a0.size):
         loss = history.loss[:, j]
         shown = np.where(np.isfinite(loss) & (loss > 0), loss, np.nan)

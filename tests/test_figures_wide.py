@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from simplest_node.plot_wide import (
+from simplest_node.figures.wide import (
     WIDE_HISTOGRAM_SLIDERS,
     draw_wide_histogram,
     wide_histogram_figure,

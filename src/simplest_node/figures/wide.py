@@ -14,9 +14,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
-from . import _checks
-from ._ticks import few_ticks, set_title
-from .wide import ACTIVATIONS, Weights, WideNODE, ks_normal, sample_weights
+from .. import _checks
+from ..wide import ACTIVATIONS, Weights, WideNODE, ks_normal, sample_weights
+from .axes import few_ticks, set_title
 
 __all__ = ["WIDE_HISTOGRAM_SLIDERS", "wide_histogram_figure", "draw_wide_histogram", "widget_samples"]
 

@@ -5,7 +5,7 @@ horizon t): it draws the eight data series of the damped cubic oscillator over [
 trajectories of the untrained field from the same initial states (fixed-step Tsit5, 20 steps, one
 compiled solve reused by every update; the data are cached per horizon), with the relative loss (the MSE
 over that of the zero field) in the title.
-Imported explicitly (``from simplest_node import plot_real_node``), like real_node.
+Imported explicitly (``from simplest_node.figures import real_node``), like real_node.
 """
 
 from functools import lru_cache
@@ -14,8 +14,8 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from . import _checks, real_node
-from ._ticks import set_title
+from .. import _checks, real_node
+from .axes import set_title
 
 __all__ = ["SCALE_HORIZON_SLIDERS", "draw_scale_horizon", "scale_horizon_figure"]
 

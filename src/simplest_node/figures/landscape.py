@@ -8,9 +8,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullLocator
 
-from . import _checks
-from ._ticks import POWER_OF_TEN
-from .landscape import (
+from .. import _checks
+from ..landscape import (
     classify,
     concavity_threshold,
     gradient_vs_t,
@@ -18,7 +17,8 @@ from .landscape import (
     steepest_t,
     wall_edge,
 )
-from .linear import LinearProblem
+from ..linear import LinearProblem
+from .axes import POWER_OF_TEN
 
 __all__ = [
     "LANDSCAPE_SLIDERS",

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from conftest import slider_settings
+from simplest_node.figures.imde import IMDE_METHODS, IMDE_SLIDERS, draw_imde, imde_figure
 from simplest_node.imde import linear_rate
-from simplest_node.plot_imde import IMDE_METHODS, IMDE_SLIDERS, draw_imde, imde_figure
 
 
 def _settings(n, seed=0):

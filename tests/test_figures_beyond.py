@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_defaults_on_ranges, slider_settings
-from simplest_node.plot_beyond import (
-    BEYOND_OPTIMIZERS,
+from simplest_node.figures.beyond import (
     BEYOND_SLIDERS,
     N_RUNS,
     TOL,
@@ -14,6 +13,7 @@ from simplest_node.plot_beyond import (
     beyond_history,
     draw_beyond,
 )
+from simplest_node.optimizers import OPTIMIZER_NAMES
 
 INTEGER = {"d", "seed"}
 
@@ -22,7 +22,7 @@ def _settings(n, seed=0):
     out = slider_settings(BEYOND_SLIDERS, n, seed)
     for i, values in enumerate(out):
         values.update({k: int(values[k]) for k in INTEGER})
-        values["optimizer"] = BEYOND_OPTIMIZERS[i % len(BEYOND_OPTIMIZERS)]
+        values["optimizer"] = OPTIMIZER_NAMES["matrix"][i % len(OPTIMIZER_NAMES["matrix"])]
     return out
 
 

@@ -14,12 +14,13 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
-from . import _checks
-from ._ticks import note_box
-from .matrix import MATRIX_OPTIMIZERS, MatrixProblem, jordan_matrix, matrix_optimizer, random_matrices, train_matrix
-from .plot_variance import _fix_log_limits
+from .. import _checks
+from ..matrix import MatrixProblem, jordan_matrix, random_matrices, train_matrix
+from ..optimizers import OPTIMIZER_NAMES
+from ..optimizers import optimizer as make_optimizer
+from .axes import fix_log_limits, note_box
 
-__all__ = ["BEYOND_SLIDERS", "BEYOND_OPTIMIZERS", "beyond_history", "beyond_figure", "draw_beyond"]
+__all__ = ["BEYOND_SLIDERS", "beyond_history", "beyond_figure", "draw_beyond"]
 
 # The chapter's sliders: name -> (min, max, step, default); d and seed are integers.
 BEYOND_SLIDERS = {
@@ -28,7 +29,6 @@ BEYOND_SLIDERS = {
     "coupling": (0.0, 3.0, 0.25, 1.0),
     "seed": (0, 9, 1, 0),
 }
-BEYOND_OPTIMIZERS = list(MATRIX_OPTIMIZERS)
 N_RUNS = 6
 TOL = 1e-10
 
@@ -38,13 +38,13 @@ def beyond_history(d=3, optimizer="covariance + line search", lr=0.5, coupling=1
     for ``n_iter`` iterations towards A* = -I/2 + coupling Z with ``tol=None``, so that
     ``converged_at(TOL)`` is the settling time of each run."""
     d = _checks.positive_int("d", d, minimum=1)
-    _checks.choice("optimizer", optimizer, MATRIX_OPTIMIZERS)
+    _checks.choice("optimizer", optimizer, OPTIMIZER_NAMES["matrix"])
     lr = _checks.positive_finite("lr", lr)
     coupling = _checks.finite("coupling", coupling)
     seed = _checks.seed("seed", seed)
     n_iter = _checks.positive_int("n_iter", n_iter)
     problem = MatrixProblem(jordan_matrix(d, -0.5, coupling), t=1.0)
-    return train_matrix(problem, matrix_optimizer(optimizer, lr), random_matrices(N_RUNS, d, seed=seed), n_iter)
+    return train_matrix(problem, make_optimizer(optimizer, "matrix", lr), random_matrices(N_RUNS, d, seed=seed), n_iter)
 
 
 def beyond_figure(d=3, optimizer="covariance + line search", lr=0.5, coupling=1.0, seed=0, n_iter=30):
@@ -61,7 +61,7 @@ def draw_beyond(ax, d=3, optimizer="covariance + line search", lr=0.5, coupling=
     _checks.axes("ax", ax)
     history = beyond_history(d, optimizer, lr, coupling, seed, n_iter)
     n_iter = history.loss.shape[0] - 1
-    _fix_log_limits(ax, [history.loss])
+    fix_log_limits(ax, [history.loss])
     # At most 6 labelled decades (each tick label is text to lay out on every update).
     low, high = np.log10(ax.get_ylim())
     stride = next(d for d in (4, 5, 10, 20, 25, 50, 100) if (high - low) / d <= 6)

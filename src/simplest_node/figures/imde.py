@@ -17,10 +17,10 @@ the loss (a stationary point, loss > 0) and the figure says so.
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import _checks
-from ._ticks import few_ticks
-from .imde import fit_linear_rate, linear_imde_coefficients, linear_rate, rk4_minimum
-from .runge_kutta import STABILITY_POLYNOMIALS, polyval
+from .. import _checks
+from ..imde import fit_linear_rate, linear_imde_coefficients, linear_rate, rk4_minimum
+from ..runge_kutta import STABILITY_POLYNOMIALS, polyval
+from .axes import few_ticks
 
 __all__ = ["IMDE_SLIDERS", "IMDE_METHODS", "imde_figure", "draw_imde"]
 

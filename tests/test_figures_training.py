@@ -7,25 +7,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from conftest import assert_defaults_on_ranges, slider_settings
 from simplest_node import GD, SGD, Adam, VarianceCorrected
-from simplest_node.plot_training import (
-    TRAINING_OPTIMIZERS,
-    TRAINING_SLIDERS,
-    draw_training,
-    make_optimizer,
-    training_figure,
-)
+from simplest_node.figures.training import TRAINING_SLIDERS, draw_training, training_figure
+from simplest_node.optimizers import OPTIMIZER_NAMES, optimizer
 
 
 def _settings(n, seed=0):
     out = slider_settings(TRAINING_SLIDERS, n, seed)
     for i, values in enumerate(out):
-        values["optimizer"] = TRAINING_OPTIMIZERS[i % len(TRAINING_OPTIMIZERS)]
+        values["optimizer"] = OPTIMIZER_NAMES["scalar"][i % len(OPTIMIZER_NAMES["scalar"])]
     return out
 
 
 def test_slider_defaults_lie_on_their_ranges():
     assert_defaults_on_ranges(TRAINING_SLIDERS)
-    assert TRAINING_OPTIMIZERS[0] == "GD"
+    assert OPTIMIZER_NAMES["scalar"][0] == "GD"
 
 
 def test_widget_over_200_random_settings():
@@ -82,11 +77,11 @@ def test_k_max_shows_the_run_up_to_k():
 
 
 def test_make_optimizer():
-    assert isinstance(make_optimizer("GD", 0.1), GD)
-    sgd = make_optimizer("SGD", 0.1, batch_size=4, seed=3)
+    assert isinstance(optimizer("GD", "scalar", 0.1), GD)
+    sgd = optimizer("SGD", "scalar", 0.1, batch_size=4, seed=3)
     assert isinstance(sgd, SGD) and sgd.batch_size == 4 and sgd.seed == 3
-    assert isinstance(make_optimizer("Adam", 0.1), Adam)
-    assert isinstance(make_optimizer("variance-corrected", 0.1), VarianceCorrected)
+    assert isinstance(optimizer("Adam", "scalar", 0.1), Adam)
+    assert isinstance(optimizer("variance-corrected", "scalar", 0.1), VarianceCorrected)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +107,7 @@ def test_bad_input(kwargs, error, match):
 
 def test_draw_iterations_marks_every_outcome():
     from simplest_node import LinearProblem
-    from simplest_node.plot_training import draw_iterations
+    from simplest_node.figures.training import draw_iterations
     from simplest_node.sweeps import iterations_to_tolerance
 
     a0 = np.linspace(-3.0, 3.0, 13)
@@ -135,7 +130,7 @@ def test_draw_iterations_marks_every_outcome():
 def test_draw_iterations_shows_first_hits_before_the_settling_time():
     """Adam(0.05) from a0 = 1.05 lands on a* at step 1 and climbs back: an open circle at 1."""
     from simplest_node import Adam, LinearProblem
-    from simplest_node.plot_training import draw_iterations
+    from simplest_node.figures.training import draw_iterations
     from simplest_node.sweeps import iterations_to_tolerance
 
     a0 = np.array([-3.0, 1.05, 3.0])
@@ -169,8 +164,8 @@ def test_figure_arguments_are_checked():
         with pytest.raises((TypeError, ValueError), match="seed"):
             training_figure("GD", 0.05, -2.0, 1.0, seed=bad)
         with pytest.raises((TypeError, ValueError), match="seed"):
-            make_optimizer("GD", 0.05, seed=bad)
+            optimizer("GD", "scalar", 0.05, seed=bad)
     with pytest.raises(TypeError, match="optimizer"):
-        make_optimizer([], 0.05)
+        optimizer([], "scalar", 0.05)
     with pytest.raises(ValueError, match="MAX_WORK"):
         training_figure("GD", 0.05, -2.0, 1.0, n_iter=10**12)

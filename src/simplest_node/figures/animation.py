@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from IPython.display import HTML
 from matplotlib.animation import FuncAnimation
 
-from . import _checks
+from .. import _checks
 
 __all__ = ["scrubber"]
 

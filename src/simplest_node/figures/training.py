@@ -17,48 +17,28 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
-from . import _checks
-from .linear import LinearProblem
-from .optimizers import GD, SGD, Adam, VarianceCorrected
-from .plot_variance import LOSS_FLOOR, _fix_log_limits
-from .sweeps import Sweep, iterations_to_tolerance
+from .. import _checks
+from ..linear import LinearProblem
+from ..optimizers import optimizer as make_optimizer
+from ..sweeps import Sweep, iterations_to_tolerance
+from .axes import LOSS_FLOOR, fix_log_limits
 
 __all__ = [
     "TRAINING_SLIDERS",
-    "TRAINING_OPTIMIZERS",
-    "make_optimizer",
     "training_figure",
     "draw_training",
     "draw_iterations",
 ]
 
 # The chapter's sliders: name -> (min, max, step, default); the optimizer is a dropdown over
-# TRAINING_OPTIMIZERS (default "GD").
+# OPTIMIZER_NAMES["scalar"] (default "GD").
 TRAINING_SLIDERS = {
     "lr": (0.005, 0.5, 0.005, 0.05),
     "a0": (-3.0, 3.0, 0.1, -2.0),
     "t": (0.25, 2.0, 0.25, 1.0),
 }
-TRAINING_OPTIMIZERS = ["GD", "SGD", "Adam", "variance-corrected"]
 TOL = 1e-8
 _COLORS = {"converged": "C2", "plateau": "C1", "not converged": "C4", "diverged": "C3"}
-
-
-def make_optimizer(name, lr, batch_size=8, seed=0):
-    """The optimizer called ``name`` (one of TRAINING_OPTIMIZERS) with learning rate ``lr``.
-
-    SGD draws ``batch_size`` fresh x0 per step from a generator seeded by ``seed``.
-    """
-    _checks.choice("optimizer", name, TRAINING_OPTIMIZERS)
-    batch_size = _checks.positive_int("batch_size", batch_size, maximum=_checks.MAX_WORK)
-    seed = _checks.seed("seed", seed)
-    if name == "GD":
-        return GD(lr)
-    if name == "SGD":
-        return SGD(lr, batch_size, seed)
-    if name == "Adam":
-        return Adam(lr)
-    return VarianceCorrected(lr)
 
 
 def training_figure(
@@ -74,14 +54,14 @@ def training_figure(
 
 
 def _log_axis(ax, losses):
-    """Fixed log limits (plot_variance's rule) with at most 5 labelled decades; few x ticks.
+    """Fixed log limits (axes.fix_log_limits) with at most 5 labelled decades; few x ticks.
 
     Creating tick artists dominates a redraw, so both axes get only a handful.
     """
     # Positive limits and no autoscaling before the switch to log (a cleared axes would autoscale).
     ax.set_autoscaley_on(False)
     ax.set_ylim(LOSS_FLOOR, 1.0)
-    _fix_log_limits(ax, losses, LOSS_FLOOR)
+    fix_log_limits(ax, losses, LOSS_FLOOR)
     low, high = np.log10(ax.get_ylim())
     stride = next(d for d in (2, 4, 5, 10, 20, 25, 50, 100) if (high - low) / d <= 4)
     decades = np.arange(np.ceil(low / stride) * stride, high + 1e-9, stride)
@@ -120,7 +100,9 @@ def draw_training(
     if k_max > n_iter:
         raise ValueError(f"k_max must lie in [0, n_iter = {n_iter}], got {k_max}")
     problem = LinearProblem(a_star=a_star, t=t, sigma=sigma)
-    sweep = iterations_to_tolerance(problem, make_optimizer(optimizer, lr, batch_size, seed), [a0], n_iter, TOL)
+    sweep = iterations_to_tolerance(
+        problem, make_optimizer(optimizer, "scalar", lr, batch_size, seed), [a0], n_iter, TOL
+    )
     h = sweep.history
     ax_loss, ax_path = fig.axes[:2]
     for ax in (ax_loss, ax_path):

@@ -485,39 +485,24 @@ def _lm_fn(p, args):
 
 
 @eqx.filter_jit
-def _lm_init(params, args):
-    f_struct = eqx.filter_eval_shape(_residuals, params, args)
-    return _LM.init(_lm_fn, params, args, {}, f_struct, None, frozenset())
-
-
-@eqx.filter_jit
-def _lm_step(params, dynamic, static_state, args):
-    state = eqx.combine(dynamic, static_state)
-    params, state, _ = _LM.step(_lm_fn, params, args, {}, state, frozenset())
-    return params, eqx.filter(state, eqx.is_array), jnp.sum(state.f_info.residual**2)
-
-
 def _lm(params, static, y0, ts, ys, n_steps, n_iter):
-    """n_iter steps of optimistix's Levenberg-Marquardt, stepped by hand (one compiled step) so
-    that the loss after every step is recorded (least_squares would only return the end). The
-    state's static part (the traced Jacobian operator's jaxpr, the same computation at every step)
-    is kept from the first state, so that every step and every start reuses one compilation."""
+    """n_iter steps of optimistix's Levenberg-Marquardt, stepped by hand (``init``, then ``step``
+    in a ``lax.scan``: one compilation) so that the loss after every step is recorded
+    (least_squares would only return the end)."""
     args = (static, y0, ts, ys, n_steps)
-    dynamic, static_state = eqx.partition(_lm_init(params, args), eqx.is_array)
-    static_state = _STATE_CACHE.setdefault(_state_key(static_state), static_state)
-    history = []
-    for _ in range(n_iter + 1):  # step 0 only evaluates the start
-        params, dynamic, loss = _lm_step(params, dynamic, static_state, args)
-        history.append(loss)
-    return params, jnp.stack(history)
+    f_struct = eqx.filter_eval_shape(_residuals, params, args)
+    state = _LM.init(_lm_fn, params, args, {}, f_struct, None, frozenset())
+    dynamic, static_state = eqx.partition(state, eqx.is_array)
 
+    def step(carry, _):
+        p, dyn = carry
+        p, new_state, _ = _LM.step(_lm_fn, p, args, {}, eqx.combine(dyn, static_state), frozenset())
+        new_dyn, _ = eqx.partition(new_state, eqx.is_array)
+        return (p, new_dyn), jnp.sum(new_state.f_info.residual**2)
 
-_STATE_CACHE = {}
-
-
-def _state_key(static_state):
-    # the printed static part names every traced operation and shape: equal text, same computation
-    return str(jax.tree_util.tree_leaves(static_state, is_leaf=lambda x: x is not None))
+    # step 0 only evaluates the start
+    (params, _), history = jax.lax.scan(step, (params, dynamic), None, length=n_iter + 1)
+    return params, history
 
 
 def _checked_series(field, y0, ts, ys):

@@ -93,10 +93,10 @@ CASES = {
         examples=12,
     ),
     "real_node.RK4": Exempt("a diffrax solver class (its arguments are diffrax's); tests/test_real_node.py checks it"),
-    "plot_real_node.scale_horizon_figure": Case(
+    "figures.real_node.scale_horizon_figure": Case(
         lambda: _warm("widget", plot_real_node.scale_horizon_figure, dict(log10_scale=0.0, horizon=1.0)), examples=12
     ),
-    "plot_real_node.draw_scale_horizon": Case(
+    "figures.real_node.draw_scale_horizon": Case(
         lambda: _warm(
             "draw",
             plot_real_node.draw_scale_horizon,

@@ -39,6 +39,41 @@ def site_html():
     return html
 
 
+# Debian's chromium and chromium-driver, which .ci/run installs; tests/test_browser.py and
+# tests/test_lab.py drive them through start_chromium.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def start_chromium(profile_dir, log_console=False):
+    """Headless Chromium at 1280 x 1600 with a fresh profile; the flags keep it off the network,
+    which this machine's closed network would refuse many times at every start."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1600",
+        f"--user-data-dir={profile_dir}",
+    ]:
+        options.add_argument(flag)
+    if log_console:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    return driver
+
+
 def slider_settings(sliders, n, seed=0):
     """``n`` widget settings from ``sliders`` ({name: (low, high, step, default)}), as floats.
 

@@ -22,14 +22,11 @@ import os
 import shutil
 import struct
 import threading
-from pathlib import Path
 
 import pytest
 
-from conftest import FIGURE_FONT_SIZE, ROOT, SMALLEST_FONT_NAME, toc_files
+from conftest import CHROMEDRIVER, CHROMIUM, FIGURE_FONT_SIZE, ROOT, SMALLEST_FONT_NAME, start_chromium, toc_files
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 # Console messages at level SEVERE that are allowed, as (substring, reason). Keep this short.
 ALLOWED_CONSOLE = []
@@ -49,8 +46,6 @@ if not _have_browser():
         "chromium/chromedriver not installed (apt-get install chromium chromium-driver)", allow_module_level=True
     )
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -73,25 +68,7 @@ def server(site_html):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1600",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"), log_console=True)
     yield driver
     driver.quit()
 

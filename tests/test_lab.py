@@ -26,10 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import CHROMEDRIVER, CHROMIUM, ROOT, start_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHAPTER = "04_training.ipynb"
 SLIDER, NEW_VALUE = "lr", "0.075"  # a value on the slider's 0.005 grid that two decimals would round
 
@@ -40,8 +38,6 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         "chromium/chromedriver not installed (apt-get install chromium chromium-driver)", allow_module_level=True
     )
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -113,24 +109,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1600",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-lab-profile')}",
-    ]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-lab-profile"))
     yield driver
     driver.quit()
 
